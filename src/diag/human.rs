@@ -1,0 +1,1 @@
+//! Human diagnostics through miette (being written).

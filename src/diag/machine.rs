@@ -1,0 +1,1 @@
+//! json, sarif and github renderers (being written).

@@ -1,0 +1,1 @@
+//! TODO: fmt (being written).

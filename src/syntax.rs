@@ -1,0 +1,1 @@
+//! TODO: syntax (being written).
