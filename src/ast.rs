@@ -531,7 +531,11 @@ pub enum ArgValue {
     /// A nested record: `fields: { NAME: EXPR }`, `set: { … }`.
     Record(NamedArgs),
     /// `in 2 hours [in working hours [of CAL]]`, only for DateTime named arguments.
-    In { delay: DelayExpr, working_hours: Option<WorkingHours>, span: Span },
+    In {
+        delay: DelayExpr,
+        working_hours: Option<WorkingHours>,
+        span: Span,
+    },
 }
 
 // ---------------------------------------------------------------------------------------------

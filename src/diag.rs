@@ -62,7 +62,12 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// A new diagnostic; its severity follows its code (E… errors, W… warnings).
-    pub fn new(code: Code, message: impl Into<String>, span: Span, label: impl Into<String>) -> Diagnostic {
+    pub fn new(
+        code: Code,
+        message: impl Into<String>,
+        span: Span,
+        label: impl Into<String>,
+    ) -> Diagnostic {
         Diagnostic {
             code,
             severity: code.severity(),
@@ -160,7 +165,8 @@ impl Diagnostics {
                 b.code,
             ))
         });
-        self.items.dedup_by(|a, b| a.code == b.code && a.span() == b.span() && a.message == b.message);
+        self.items
+            .dedup_by(|a, b| a.code == b.code && a.span() == b.span() && a.message == b.message);
         self.items
     }
 

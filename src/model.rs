@@ -124,7 +124,10 @@ impl Model {
     }
 
     /// The pipelines declared for an entity, in declaration order.
-    pub fn pipelines_of(&self, entity: EntityId) -> impl Iterator<Item = (PipelineId, &PipelineDef)> {
+    pub fn pipelines_of(
+        &self,
+        entity: EntityId,
+    ) -> impl Iterator<Item = (PipelineId, &PipelineDef)> {
         self.pipelines
             .values()
             .enumerate()
@@ -135,8 +138,12 @@ impl Model {
     /// A type as written in source: `Deal?`, `List(User)`, `PaymentLink`.
     pub fn type_name(&self, ty: &Type) -> String {
         match ty {
-            Type::Entity(id) => self.entities.get_index(id.index()).map_or("?".into(), |(n, _)| n.clone()),
-            Type::Record(id) => self.records.get_index(id.index()).map_or("?".into(), |(n, _)| n.clone()),
+            Type::Entity(id) => {
+                self.entities.get_index(id.index()).map_or("?".into(), |(n, _)| n.clone())
+            }
+            Type::Record(id) => {
+                self.records.get_index(id.index()).map_or("?".into(), |(n, _)| n.clone())
+            }
             Type::List(inner) => format!("List({})", self.type_name(inner)),
             Type::Optional(inner) => format!("{}?", self.type_name(inner)),
             other => other.to_string(),
@@ -383,19 +390,49 @@ pub struct Stmt {
 
 #[derive(Clone, Debug)]
 pub enum StmtKind {
-    Let { name: String, value: Expr },
+    Let {
+        name: String,
+        value: Expr,
+    },
     /// `let x = ACTION`
-    LetCall { name: String, call: Call },
-    Set { target: Place, value: Expr },
-    If { branches: Vec<(Expr, Vec<Stmt>)>, otherwise: Vec<Stmt> },
-    ForEach { name: String, list: Expr, body: Vec<Stmt> },
-    Parallel { branches: Vec<Vec<Stmt>> },
-    WaitDelay { delay: Duration, working_hours: Option<WorkingHours> },
+    LetCall {
+        name: String,
+        call: Call,
+    },
+    Set {
+        target: Place,
+        value: Expr,
+    },
+    If {
+        branches: Vec<(Expr, Vec<Stmt>)>,
+        otherwise: Vec<Stmt>,
+    },
+    ForEach {
+        name: String,
+        list: Expr,
+        body: Vec<Stmt>,
+    },
+    Parallel {
+        branches: Vec<Vec<Stmt>>,
+    },
+    WaitDelay {
+        delay: Duration,
+        working_hours: Option<WorkingHours>,
+    },
     /// Until the item is in one of these stages, or in any final stage.
-    WaitStage { stages: Vec<StageRef> },
-    WaitUntil { moment: Expr },
-    MoveStage { stage: StageRef },
-    MovePipeline { pipeline: PipelineId, stage: Option<StageRef> },
+    WaitStage {
+        stages: Vec<StageRef>,
+    },
+    WaitUntil {
+        moment: Expr,
+    },
+    MoveStage {
+        stage: StageRef,
+    },
+    MovePipeline {
+        pipeline: PipelineId,
+        stage: Option<StageRef>,
+    },
     Stop,
     Call(Call),
 }
@@ -430,7 +467,10 @@ pub enum Arg {
     /// A nested record argument: `fields: { … }`, `set: { … }`, or a `create` call's fields.
     Record(IndexMap<String, Arg>),
     /// `in 2 hours [in working hours [of CAL]]`: now plus the delay when the call runs.
-    In { delay: Duration, working_hours: Option<WorkingHours> },
+    In {
+        delay: Duration,
+        working_hours: Option<WorkingHours>,
+    },
     /// A path from the item to one of its fields: `deal.contact.phone` → `["contact", "phone"]`.
     FieldPath(Vec<String>),
     /// `where COND` of `find`; the candidate is `it`.

@@ -8,12 +8,6 @@
 //!
 //! This file is the contract between the engine and its callers; the submodules implement it.
 
-
-
-
-
-
-
 /// Why an external command could not be applied (an unknown user, a task of another item, a
 /// clock moved backwards …). The state is unchanged when a command fails.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -35,7 +35,10 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
 }
 
 /// "did you mean `x`?" for the closest candidate, if any.
-pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
     closest(name, candidates).map(|c| format!("did you mean `{c}`?"))
 }
 
@@ -45,7 +48,9 @@ mod tests {
 
     #[test]
     fn distances() {
-        for (a, b, d) in [("amout", "amount", 1), ("notifi", "notify", 1), ("", "abc", 3), ("same", "same", 0)] {
+        for (a, b, d) in
+            [("amout", "amount", 1), ("notifi", "notify", 1), ("", "abc", 3), ("same", "same", 0)]
+        {
             assert_eq!(edit_distance(a, b), d, "{a} vs {b}");
         }
     }

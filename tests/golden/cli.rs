@@ -1,0 +1,1 @@
+//! Suite `cli` (being written).

@@ -1,0 +1,1 @@
+//! Suite `conformance` (being written).

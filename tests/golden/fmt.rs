@@ -1,0 +1,1 @@
+//! Suite `fmt` (being written).

@@ -1,0 +1,1 @@
+//! Suite `parse` (being written).

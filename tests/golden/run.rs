@@ -1,0 +1,1 @@
+//! Suite `run` (being written).
