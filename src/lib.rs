@@ -63,7 +63,8 @@ pub fn compile(files: &[(String, String)]) -> Compilation {
         diagnostics.extend(syntax_diags);
         program.modules.push(module);
     }
-    let (model, check_diags) = check::check(&program, &sources);
+    let syntax_ok = !diagnostics.has_errors();
+    let (model, check_diags) = check::check(&program, &sources, syntax_ok);
     diagnostics.extend(check_diags);
     Compilation { sources, program, model: Arc::new(model), diagnostics: diagnostics.into_sorted() }
 }
