@@ -6,6 +6,7 @@
 //! `graph` read the AST; `cli` is the thin command-line edge.
 
 pub mod ast;
+pub mod bench;
 pub mod check;
 pub mod cli;
 pub mod diag;

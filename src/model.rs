@@ -146,6 +146,7 @@ impl Model {
             }
             Type::List(inner) => format!("List({})", self.type_name(inner)),
             Type::Optional(inner) => format!("{}?", self.type_name(inner)),
+            Type::Map(inner) => format!("Map({})", self.type_name(inner)),
             other => other.to_string(),
         }
     }
@@ -332,6 +333,9 @@ pub struct ActionDef {
     pub signature: Vec<SigPart>,
     pub named: IndexMap<String, Param>,
     pub result: Option<Type>,
+    /// Declared `-> Kind` (or `-> Kind?`): the result is the entity named by the call's `Kind`
+    /// argument (`create deal { … }` gives a `Deal`); `result` then holds `Type::Item`.
+    pub result_is_kind: bool,
     /// Allowed in rules.
     pub in_rule: bool,
     /// Allowed in processes.
@@ -366,6 +370,26 @@ pub enum ParamType {
     Keywords(Vec<String>, Option<Type>),
     /// Any value (an untyped `<value>` hole).
     Any,
+    /// An entity kind written as its item name: `create contact`, `find deal where …`
+    /// (stdlib type `Kind`); the argument is an `Arg::Kind`.
+    Kind,
+    /// Named parameters only (stdlib type `KindFields`): every field of the call's kind is
+    /// accepted as a named argument; they are collected, as given, into one `Arg::Record`
+    /// under this parameter's name. Parameters declared beside it (`pipeline`, `stage`,
+    /// `responsible`) take precedence and stay separate arguments.
+    KindFields,
+    /// A `where COND` part (stdlib type `Condition`): the candidate is `it`, an entity of the
+    /// call's kind; the argument is an `Arg::Condition`.
+    Condition,
+    /// A label written as a bare word or a text: `webhook erp_sync`, `form submitted contact_us`
+    /// (stdlib type `Name`); the argument is a `Text` literal expression.
+    Name,
+    /// A list of keyword alternatives: `create from source invoice, quote` (stdlib type
+    /// `List(invoice | quote)`); the argument is an `Arg::Keywords`.
+    KeywordList(Vec<String>),
+    /// A `{ key: value }` block with any keys and values (stdlib type `Record`:
+    /// `create document … { fields: { … } }`); the argument is an `Arg::Record`.
+    AnyRecord,
 }
 
 /// A stdlib event declaration, checked.
@@ -462,6 +486,8 @@ pub enum Arg {
     Expr(Expr),
     /// A keyword alternative: `info`, `contact`, `in_turn`, `facebook`.
     Keyword(String),
+    /// A run of keyword alternatives: `create from source invoice, quote`.
+    Keywords(Vec<String>),
     /// An entity kind: `create contact`, `delete deal …`, `find deal where …`.
     Kind(EntityId),
     /// A nested record argument: `fields: { … }`, `set: { … }`, or a `create` call's fields.

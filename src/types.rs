@@ -35,6 +35,9 @@ pub enum Type {
     Item,
     /// A path from the item to one of its fields (`field changed deal.amount`).
     FieldPath,
+    /// A record whose keys are chosen at run time, each of the given type (a webhook's
+    /// `payload`: `Map(Text?)`). Any key may be read.
+    Map(Box<Type>),
     /// `T?`
     Optional(Box<Type>),
     /// The type of `none` before context gives it one.
@@ -98,6 +101,7 @@ impl fmt::Display for Type {
             Type::Record(id) => write!(f, "record#{}", id.0),
             Type::Item => f.write_str("item"),
             Type::FieldPath => f.write_str("FieldPath"),
+            Type::Map(inner) => write!(f, "Map({inner})"),
             Type::Optional(inner) => write!(f, "{inner}?"),
             Type::None => f.write_str("none"),
             Type::EmptyList => f.write_str("List"),

@@ -1,0 +1,141 @@
+//! `bp run FILE… --scenario S.bps [--format text|json] [--until DATETIME]` (SPEC §10, §11).
+//!
+//! stdout carries the effect log and nothing else (`json`: one §9 object per line; `text`: one
+//! line per effect), written as each command logs it, so the effects before a failure stay
+//! printed. Everything else goes to stderr: the program's warnings, inspection output (with the
+//! scenario line), scenario errors and failed `expect`s (`S.bps:12: expect failed: …`).
+//! Exit: 0; 1 when the program has errors (nothing runs), a line is invalid or an `expect`
+//! fails; 2 for unreadable files. The store's `--state`/`--resume`/`--migrate` plug into the
+//! `Observer::applied` hook of the run loop.
+
+use std::io::{IsTerminal, Write};
+use std::ops::Range;
+
+use chrono::NaiveDateTime;
+use clap::ValueEnum;
+
+use super::{emit, load, FAILURE, SUCCESS, USAGE};
+use crate::diag::{human, Code, Diagnostic};
+use crate::scenario::{Command, Observer, RunStop, Runner};
+use crate::span::Span;
+
+/// Arguments of `bp run`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The .bp files of the program
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<String>,
+    /// The scenario to run (.bps)
+    #[arg(long, value_name = "S.bps")]
+    pub scenario: String,
+    /// Output format of the effect log
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// After the last line, advance the clock to this moment (`2026-03-05 10:00`)
+    #[arg(long, value_name = "DATETIME", value_parser = parse_moment)]
+    pub until: Option<NaiveDateTime>,
+}
+
+/// The effect log formats of SPEC §9.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+/// `--until` accepts `2026-03-05 10:00`, `2026-03-05T10:00` or `2026-03-05`.
+fn parse_moment(text: &str) -> Result<NaiveDateTime, String> {
+    crate::scenario::parse::parse_datetime_text(text)
+        .ok_or_else(|| format!("expected a moment such as `2026-03-05 10:00`, found `{text}`"))
+}
+
+/// Runs `bp run`.
+pub fn run(args: Args, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    let color = super::color_allowed(
+        std::io::stderr().is_terminal(),
+        std::env::var_os("NO_COLOR").is_some(),
+    );
+    let (files, scenario) = match (load::read_all(&args.files), load::read(&args.scenario)) {
+        (Ok(files), Ok(scenario)) => (files, scenario),
+        (files, scenario) => {
+            for error in files.err().into_iter().flatten().chain(scenario.err()) {
+                emit(err, &format!("{error}\n"));
+            }
+            return USAGE;
+        }
+    };
+    let compilation = load::compile(&files);
+    if !compilation.diagnostics.is_empty() {
+        emit(err, &human::render_all(&compilation.diagnostics, &compilation.sources, color));
+    }
+    if compilation.has_errors() {
+        return FAILURE;
+    }
+    let mut runner = Runner::new(&compilation);
+    let file = runner.add_source(scenario.name.clone(), scenario.text.clone());
+    if let Some(at) = scenario.invalid_utf8_at {
+        let span = Span::new(file, at, at + char::REPLACEMENT_CHARACTER.len_utf8());
+        let diagnostic = Diagnostic::new(Code::E0001, "invalid UTF-8 in scenario", span, "here")
+            .with_help("save the scenario with the UTF-8 encoding");
+        let error = crate::scenario::ScenarioError::Invalid(vec![diagnostic]);
+        emit(err, &error.render(runner.sources()));
+        return FAILURE;
+    }
+    let commands = runner.parse(file);
+    let mut printer = Printer { out, err, format: args.format };
+    if let Err(stop) = runner.run_all(&commands, 0, &mut printer) {
+        match stop {
+            RunStop::Scenario(error) => emit(printer.err, &error.render(runner.sources())),
+            RunStop::Observer(message) => {
+                emit(printer.err, &format!("error: {message}\n"));
+                return USAGE;
+            }
+        }
+        return FAILURE;
+    }
+    if let Some(until) = args.until {
+        match runner.advance_until(until) {
+            Ok(range) => printer.effects(&runner, range),
+            Err(message) => {
+                emit(printer.err, &format!("error: --until: {message}\n"));
+                return FAILURE;
+            }
+        }
+    }
+    SUCCESS
+}
+
+/// Prints the effect log on stdout and inspection output on stderr, as the run goes.
+struct Printer<'a> {
+    out: &'a mut dyn Write,
+    err: &'a mut dyn Write,
+    format: Format,
+}
+
+impl Observer for Printer<'_> {
+    fn effects(&mut self, runner: &Runner, range: Range<usize>) {
+        let engine = runner.engine();
+        let mut text = String::new();
+        for effect in engine.effects().get(range).unwrap_or(&[]) {
+            match self.format {
+                Format::Json => text.push_str(&engine.effect_json(effect)),
+                Format::Text => text.push_str(&engine.effect_text(effect)),
+            }
+            text.push('\n');
+        }
+        emit(self.out, &text);
+        let _ = self.out.flush();
+    }
+
+    fn inspection(&mut self, runner: &Runner, command: &Command, lines: &[String]) {
+        let map = runner.sources();
+        let header = map.snippet(command.span).lines().next().unwrap_or("");
+        let mut text = format!("{}: {header}\n", crate::scenario::run::location(map, command.span));
+        for line in lines {
+            text.push_str("  ");
+            text.push_str(line);
+            text.push('\n');
+        }
+        emit(self.err, &text);
+    }
+}

@@ -1,0 +1,244 @@
+//! The line writer of `bp fmt`: indentation, blank-line paragraphs and comment placement.
+//!
+//! The printer walks the AST in source order and writes one output line per "line-level" node
+//! (a field, a stage line, a statement, a named-argument entry) or per block header and `}`.
+//! Comments come from the module's side table, sorted by position, and are placed with three
+//! rules (docs/style.md, "Comments"):
+//! - a comment before a node, on its own line, is printed on its own line just above the node,
+//!   at the node's indentation (comments before a `}` stay inside the block);
+//! - a comment after code on the same source line stays at the end of that output line;
+//! - a comment inside a construct that is printed on one line (a list or an expression that
+//!   was split over lines) moves to its own line just above that construct.
+//!
+//! Blank lines: one is kept wherever the source had at least one between two nodes or
+//! comments; never right after `{` or right before `}`.
+
+use super::text::VERBATIM_LINE;
+use crate::ast::Comment;
+
+/// Two spaces per level (docs/style.md).
+const INDENT: &str = "  ";
+
+/// Writes the formatted text of one file.
+pub(crate) struct Printer<'a> {
+    /// The source text the spans point into.
+    src: &'a str,
+    comments: &'a [Comment],
+    /// The first comment not printed yet.
+    next: usize,
+    out: String,
+    /// Source offset just after the last node or comment printed: blank lines are looked for
+    /// between it and the next one.
+    last_end: usize,
+    /// The last line written opened a block: no blank line may follow.
+    after_open: bool,
+    /// The next line is preceded by a blank line whatever the source had (between top-level
+    /// declarations with a body).
+    force_blank: bool,
+}
+
+impl<'a> Printer<'a> {
+    pub(crate) fn new(src: &'a str, comments: &'a [Comment]) -> Printer<'a> {
+        Printer {
+            src,
+            comments,
+            next: 0,
+            out: String::new(),
+            last_end: 0,
+            after_open: true,
+            force_blank: false,
+        }
+    }
+
+    /// The source text.
+    pub(crate) fn src(&self) -> &'a str {
+        self.src
+    }
+
+    /// Prints the remaining comments (at the end of the file) and returns the text, which ends
+    /// with exactly one newline unless it is empty.
+    pub(crate) fn finish(mut self) -> String {
+        self.comments_before(usize::MAX, 0);
+        self.out
+    }
+
+    /// Asks for a blank line before the next line written (unless it opens the file).
+    pub(crate) fn blank_line(&mut self) {
+        self.force_blank = true;
+    }
+
+    /// Whether a comment starts inside `start..end`.
+    pub(crate) fn has_comment_in(&self, start: usize, end: usize) -> bool {
+        self.comments[self.next..]
+            .iter()
+            .any(|c| (c.span.start as usize) >= start && (c.span.start as usize) < end)
+    }
+
+    /// Prints, each on its own line at `depth`, every comment that starts before `offset`.
+    pub(crate) fn comments_before(&mut self, offset: usize, depth: usize) {
+        while let Some(comment) = self.comments.get(self.next) {
+            let start = comment.span.start as usize;
+            if start >= offset {
+                break;
+            }
+            self.begin_line(start);
+            let text = comment_text(self.src, comment);
+            push_indented(&mut self.out, depth, &text);
+            self.out.push('\n');
+            self.last_end = self.last_end.max(comment.span.end as usize);
+            self.next += 1;
+        }
+    }
+
+    /// One output line for a node that is printed whole on one line, `start..end` in the
+    /// source: comments before its end go above it, then the text, then the comment that
+    /// follows it on its source line. `text` may hold newlines (a `"""` string): its later
+    /// lines are indented one level deeper than the line.
+    pub(crate) fn line(&mut self, depth: usize, start: usize, end: usize, text: &str) {
+        self.comments_before(end, depth);
+        self.begin_line(start);
+        push_indented(&mut self.out, depth, text);
+        self.trailing(end);
+        self.out.push('\n');
+        self.last_end = self.last_end.max(end);
+    }
+
+    /// The header line of a block: `HEADER {`, where the `{` is at `brace` in the source.
+    /// Comments inside the header go above it; a comment after the `{` stays on the line.
+    pub(crate) fn open(&mut self, depth: usize, start: usize, brace: usize, header: &str) {
+        self.comments_before(brace, depth);
+        self.begin_line(start);
+        push_indented(&mut self.out, depth, header);
+        self.out.push_str(if header.is_empty() { "{" } else { " {" });
+        self.trailing(brace + 1);
+        self.out.push('\n');
+        self.last_end = self.last_end.max(brace + 1);
+        self.after_open = true;
+    }
+
+    /// The `}` that closes a block at `close` in the source, after the comments left inside
+    /// the block.
+    pub(crate) fn close(&mut self, depth: usize, close: usize) {
+        self.close_with(depth, close, "", close + 1);
+    }
+
+    /// `} TEXT {` (`} else {`): closes a block at `close` and opens the next at `brace`.
+    pub(crate) fn reopen(&mut self, depth: usize, close: usize, brace: usize, text: &str) {
+        self.close_with(depth, close, &format!(" {text} {{"), brace + 1);
+        self.after_open = true;
+    }
+
+    /// `} TEXT` (`} -> Task in rule`): closes a block and ends the line with `text`.
+    pub(crate) fn close_then(&mut self, depth: usize, close: usize, text: &str) {
+        self.close_with(depth, close, text, close + 1);
+    }
+
+    fn close_with(&mut self, depth: usize, close: usize, rest: &str, end: usize) {
+        self.comments_before(end, depth + 1);
+        self.after_open = false;
+        self.force_blank = false;
+        push_indented(&mut self.out, depth, "}");
+        self.out.push_str(rest);
+        self.trailing(end);
+        self.out.push('\n');
+        self.last_end = self.last_end.max(end).max(close + 1);
+    }
+
+    /// Starts a line for something at `start` in the source: a blank line first when asked for
+    /// or when the source has one there.
+    fn begin_line(&mut self, start: usize) {
+        let blank = self.force_blank || has_blank_line(self.src, self.last_end, start);
+        if blank && !self.after_open && !self.out.is_empty() {
+            self.out.push('\n');
+        }
+        self.force_blank = false;
+        self.after_open = false;
+    }
+
+    /// Appends ` // comment` when the next comment follows `end` on the same source line with
+    /// nothing but spaces, `;` or `,` between.
+    fn trailing(&mut self, end: usize) {
+        let Some(comment) = self.comments.get(self.next) else { return };
+        let start = comment.span.start as usize;
+        let between = self.src.get(end.min(start)..start).unwrap_or("");
+        if between.chars().all(|c| matches!(c, ' ' | '\t' | ';' | ',')) {
+            self.out.push(' ');
+            self.out.push_str(&comment_text(self.src, comment));
+            self.last_end = self.last_end.max(comment.span.end as usize);
+            self.next += 1;
+        }
+    }
+}
+
+/// A comment as printed: its source text without trailing spaces (a `///` doc comment keeps
+/// them, since they are part of the documentation text).
+fn comment_text(src: &str, comment: &Comment) -> String {
+    let text = src.get(comment.span.range()).unwrap_or("").trim_end_matches(['\r', '\n']);
+    if comment.doc {
+        text.to_string()
+    } else {
+        text.trim_end().to_string()
+    }
+}
+
+/// Writes `text` at `depth`; the lines after its first (inside a `"""` string) are indented
+/// one level deeper, except those marked `VERBATIM_LINE`; empty ones stay empty.
+fn push_indented(out: &mut String, depth: usize, text: &str) {
+    for _ in 0..depth {
+        out.push_str(INDENT);
+    }
+    let mut lines = text.split('\n');
+    out.push_str(lines.next().unwrap_or(""));
+    for line in lines {
+        out.push('\n');
+        if let Some(verbatim) = line.strip_prefix(VERBATIM_LINE) {
+            out.push_str(verbatim);
+        } else if !line.is_empty() {
+            for _ in 0..=depth {
+                out.push_str(INDENT);
+            }
+            out.push_str(line);
+        }
+    }
+}
+
+/// Whether the source between two offsets holds an empty line (a line with only spaces).
+fn has_blank_line(src: &str, from: usize, to: usize) -> bool {
+    if from >= to {
+        return false;
+    }
+    let Some(between) = src.get(from..to) else { return false };
+    let segments: Vec<&str> = between.split('\n').collect();
+    segments.len() >= 3 && segments[1..segments.len() - 1].iter().any(|s| s.trim().is_empty())
+}
+
+/// The width of a line as printed, in characters, with its indentation.
+pub(crate) fn width(depth: usize, text: &str) -> usize {
+    depth * INDENT.len() + text.chars().count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blank_lines_are_empty_lines_between_two_offsets() {
+        let cases = [
+            ("a\n\nb", 1, 3, true),
+            ("a\n  \nb", 1, 5, true),
+            ("a\nb", 1, 2, false),
+            ("a\n\nb", 3, 1, false),
+            ("a; b", 1, 3, false),
+        ];
+        for (src, from, to, expected) in cases {
+            assert_eq!(has_blank_line(src, from, to), expected, "{src:?} {from}..{to}");
+        }
+    }
+
+    #[test]
+    fn continuation_lines_of_a_triple_quoted_string_are_indented_one_level_deeper() {
+        let mut out = String::new();
+        push_indented(&mut out, 1, "body: \"\"\"\nHello\n\nBye\n\"\"\"");
+        assert_eq!(out, "  body: \"\"\"\n    Hello\n\n    Bye\n    \"\"\"");
+    }
+}

@@ -1,0 +1,4 @@
+# A syntax error (E0001) in the sarif format.
+needs parser
+exit 1
+bp check tests/golden/cli/syntax_error.bp --format sarif

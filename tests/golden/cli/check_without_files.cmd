@@ -1,0 +1,3 @@
+# bp check needs at least one file (exit 2).
+exit 2
+bp check
