@@ -48,7 +48,7 @@ schema Deal {
 fn write_unit(text: &mut String, n: usize) {
     write_entity(text, n);
     write_deal_pipeline(text, n);
-    if n % 3 == 0 {
+    if n.is_multiple_of(3) {
         write_lead_pipeline(text, n);
     }
     write_processes(text, n);

@@ -12,6 +12,7 @@
 pub mod bench;
 pub mod check;
 pub mod fmt;
+pub mod graph;
 pub mod load;
 pub mod run;
 pub mod test;
@@ -47,6 +48,8 @@ pub enum Command {
     Test(test::Args),
     /// Rewrite .bp files in the canonical layout, keeping comments (`-`: stdin to stdout)
     Fmt(fmt::Args),
+    /// Draw the pipelines and processes as a Mermaid or Graphviz diagram
+    Graph(graph::Args),
     /// Measure the compiler or the runtime on a generated workload; prints one JSON line
     Bench(bench::Args),
 }
@@ -59,6 +62,7 @@ impl Command {
             Command::Run(args) => run::run(args, out, err),
             Command::Test(args) => test::run(args, out, err),
             Command::Fmt(args) => fmt::run(args, out, err),
+            Command::Graph(args) => graph::run(args, out, err),
             Command::Bench(args) => bench::run(args, out, err),
         }
     }
@@ -76,7 +80,8 @@ pub fn main() -> ExitCode {
     };
     let stdout = io::stdout();
     let stderr = io::stderr();
-    let mut out = io::BufWriter::new(stdout.lock());
+    // Line-buffered (std's own), so interactive commands show each line as it is written.
+    let mut out = stdout.lock();
     let mut err = stderr.lock();
     let status = cli.command.run(&mut out, &mut err);
     // A closed pipe (`bp check … | head`) is not worth a panic or a different exit code.

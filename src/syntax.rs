@@ -220,3 +220,20 @@ impl<'a> Ctx<'a> {
 pub(crate) fn children<'i>(pair: Pair<'i, Rule>) -> impl Iterator<Item = Pair<'i, Rule>> {
     pair.into_inner().filter(|p| !grammar::is_token(p.as_rule()))
 }
+
+#[doc(hidden)]
+pub fn bench_pest_only(text: &str) -> usize {
+    BpParser::parse(Rule::module, text).map(|p| p.flatten().count()).unwrap_or(0)
+}
+
+#[doc(hidden)]
+pub fn bench_calls(text: &str) -> usize {
+    let (mut lo, mut hi) = (1usize, 1usize << 34);
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        pest::set_call_limit(std::num::NonZeroUsize::new(mid));
+        if BpParser::parse(Rule::module, text).is_ok() { hi = mid } else { lo = mid + 1 }
+    }
+    pest::set_call_limit(None);
+    lo
+}

@@ -63,7 +63,10 @@ fn is_word(part: &CallPart, word: &str) -> bool {
 
 /// Step 2: matches `parts` (after the leading words) against `signature` (after its leading
 /// words), left to right.
-pub(crate) fn match_signature<'c, 'm>(signature: &'m [SigPart], parts: &'c [CallPart]) -> Matched<'c, 'm> {
+pub(crate) fn match_signature<'c, 'm>(
+    signature: &'m [SigPart],
+    parts: &'c [CallPart],
+) -> Matched<'c, 'm> {
     let mut matched = Matched { holes: Vec::new(), failure: None };
     let mut position = 0;
     match match_parts(signature, parts, &mut position, &mut matched.holes) {
@@ -149,7 +152,9 @@ pub(crate) fn usage(model: &model::Model, signature: &[SigPart]) -> String {
     for element in signature {
         out.push(match element {
             SigPart::Word(word) => word.clone(),
-            SigPart::Hole(param) => format!("<{}{}>", param.name, param_type_text(model, &param.ty)),
+            SigPart::Hole(param) => {
+                format!("<{}{}>", param.name, param_type_text(model, &param.ty))
+            }
             SigPart::Optional(group) => format!("[{}]", usage(model, group)),
         });
     }
@@ -194,9 +199,11 @@ impl<'a> Ctx<'a> {
         (self.stage_kind_hint, self.stage_pipeline_hint) = saved;
         let (args, info) = result?;
         let result = match (&action.result, info.kind) {
-            (Some(ty), Some(kind)) if action.result_is_kind => {
-                Some(if ty.is_optional() { Type::Entity(kind).optional() } else { Type::Entity(kind) })
-            }
+            (Some(ty), Some(kind)) if action.result_is_kind => Some(if ty.is_optional() {
+                Type::Entity(kind).optional()
+            } else {
+                Type::Entity(kind)
+            }),
             (Some(_), None) if action.result_is_kind => Some(Type::Error),
             (result, _) => result.clone(),
         };
@@ -220,7 +227,8 @@ impl<'a> Ctx<'a> {
             given.insert(param.name.clone(), arg);
         }
         if let Some(failure) = matched.failure {
-            let diagnostic = self.failure_diagnostic(failure, call, &action.words, &action.signature);
+            let diagnostic =
+                self.failure_diagnostic(failure, call, &action.words, &action.signature);
             self.push(diagnostic);
             return None;
         }
@@ -248,7 +256,9 @@ impl<'a> Ctx<'a> {
         for (param, part) in &matched.holes {
             if let CallPartKind::Word(word) = &part.kind {
                 match &param.ty {
-                    ParamType::Kind => info.kind = self.env.index.item_names.get(&word.text).copied(),
+                    ParamType::Kind => {
+                        info.kind = self.env.index.item_names.get(&word.text).copied()
+                    }
                     ParamType::Value(Type::Pipeline) => {
                         self.stage_pipeline_hint = self.pipeline_named(&word.text)
                     }
@@ -260,10 +270,9 @@ impl<'a> Ctx<'a> {
             self.stage_kind_hint = Some(kind);
         }
         for entry in named.map(|n| n.entries.as_slice()).unwrap_or_default() {
-            let is_pipeline = action
-                .named
-                .get(&entry.name.text)
-                .is_some_and(|p| matches!(&p.ty, ParamType::Value(t) if t.base() == &Type::Pipeline));
+            let is_pipeline = action.named.get(&entry.name.text).is_some_and(
+                |p| matches!(&p.ty, ParamType::Value(t) if t.base() == &Type::Pipeline),
+            );
             if let (true, ast::ArgValue::Expr(expr)) = (is_pipeline, &entry.value) {
                 if let ast::ExprKind::Name(name) = &expr.kind {
                     self.stage_pipeline_hint = self.pipeline_named(&name.text);
@@ -378,7 +387,9 @@ impl<'a> Ctx<'a> {
     pub(crate) fn kind_item_type(&self, ty: &Type, info: &CallInfo) -> Type {
         match (ty, info.kind) {
             (Type::Item, Some(kind)) => Type::Entity(kind),
-            (Type::Optional(inner), Some(kind)) if **inner == Type::Item => Type::Entity(kind).optional(),
+            (Type::Optional(inner), Some(kind)) if **inner == Type::Item => {
+                Type::Entity(kind).optional()
+            }
             _ => ty.clone(),
         }
     }
@@ -426,7 +437,9 @@ impl<'a> Ctx<'a> {
         let mut chosen = Vec::with_capacity(parts.len());
         for item in parts {
             match &item.kind {
-                CallPartKind::Word(word) if keywords.contains(&word.text) => chosen.push(word.text.clone()),
+                CallPartKind::Word(word) if keywords.contains(&word.text) => {
+                    chosen.push(word.text.clone())
+                }
                 _ => {
                     self.push(not_a_keyword(item, keywords, what));
                     return None;
@@ -437,7 +450,12 @@ impl<'a> Ctx<'a> {
     }
 
     /// A value for a hole of type `ty`: a bare word, a value part or a run (a list).
-    pub(crate) fn value_argument(&mut self, part: &CallPart, ty: &Type, what: &str) -> Option<model::Expr> {
+    pub(crate) fn value_argument(
+        &mut self,
+        part: &CallPart,
+        ty: &Type,
+        what: &str,
+    ) -> Option<model::Expr> {
         let element = match ty.base() {
             Type::List(element) => Some((**element).clone()),
             _ => None,
@@ -458,11 +476,16 @@ impl<'a> Ctx<'a> {
         };
         // A single value fills a List hole as a list of one.
         let value = match &element {
-            Some(element) if !matches!(value.ty.base(), Type::List(_) | Type::EmptyList | Type::Error)
-                && super::types::fits(&value.ty, element) =>
+            Some(element)
+                if !matches!(value.ty.base(), Type::List(_) | Type::EmptyList | Type::Error)
+                    && super::types::fits(&value.ty, element) =>
             {
                 let span = value.span;
-                Ctx::typed(model::ExprKind::List(vec![value]), Type::List(Box::new(element.clone())), span)
+                Ctx::typed(
+                    model::ExprKind::List(vec![value]),
+                    Type::List(Box::new(element.clone())),
+                    span,
+                )
             }
             _ => value,
         };
@@ -564,7 +587,12 @@ fn prefix_matches(action_words: &[String], call_words: &[&Ident]) -> bool {
 }
 
 /// E0102 for a call or event whose words no declaration starts with, naming the closest.
-pub(crate) fn unknown_call(what: &str, words: &[&Ident], declared: &[Vec<String>], span: Span) -> Diagnostic {
+pub(crate) fn unknown_call(
+    what: &str,
+    words: &[&Ident],
+    declared: &[Vec<String>],
+    span: Span,
+) -> Diagnostic {
     if words.is_empty() {
         return Diagnostic::new(
             Code::E0102,
@@ -576,7 +604,9 @@ pub(crate) fn unknown_call(what: &str, words: &[&Ident], declared: &[Vec<String>
     // The words that start some declaration, plus the first one that does not.
     let known = (1..=words.len())
         .take_while(|&k| {
-            declared.iter().any(|d| d.len() >= k && d.iter().zip(&words[..k]).all(|(a, c)| *a == c.text))
+            declared
+                .iter()
+                .any(|d| d.len() >= k && d.iter().zip(&words[..k]).all(|(a, c)| *a == c.text))
         })
         .last()
         .unwrap_or(0);
@@ -624,10 +654,8 @@ fn not_a_keyword(part: &CallPart, keywords: &[String], what: &str) -> Diagnostic
         "not one of the keywords",
     );
     if let CallPartKind::Word(word) = &part.kind {
-        diagnostic = diagnostic.with_help_opt(suggest::did_you_mean(
-            &word.text,
-            keywords.iter().map(String::as_str),
-        ));
+        diagnostic = diagnostic
+            .with_help_opt(suggest::did_you_mean(&word.text, keywords.iter().map(String::as_str)));
     }
     diagnostic
 }

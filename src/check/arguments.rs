@@ -51,7 +51,9 @@ impl<'a> Ctx<'a> {
                 None => match kind_fields.and_then(|f| f.get(name)) {
                     Some(field) => {
                         let ty = ParamType::Value(field.ty.clone());
-                        if let Some(arg) = self.named_value(&ty, &entry.value, &format!("`{name}`"), info) {
+                        if let Some(arg) =
+                            self.named_value(&ty, &entry.value, &format!("`{name}`"), info)
+                        {
                             fields.insert(name.to_string(), arg);
                         }
                     }
@@ -82,7 +84,9 @@ impl<'a> Ctx<'a> {
         given: &HashMap<String, Arg>,
     ) -> Option<()> {
         let span = call.named.as_ref().map_or(call.span, |n| n.span);
-        if let Some(param) = action.named.values().find(|p| p.required && !given.contains_key(&p.name)) {
+        if let Some(param) =
+            action.named.values().find(|p| p.required && !given.contains_key(&p.name))
+        {
             self.push(
                 Diagnostic::new(
                     Code::E0103,
@@ -94,7 +98,10 @@ impl<'a> Ctx<'a> {
             );
             return None;
         }
-        let spread = action.named.values().find(|p| matches!(p.ty, ParamType::KindFields))?;
+        let Some(spread) = action.named.values().find(|p| matches!(p.ty, ParamType::KindFields))
+        else {
+            return Some(());
+        };
         let (Some(kind), Some(Arg::Record(fields))) = (info.kind, given.get(&spread.name)) else {
             return Some(());
         };
@@ -119,7 +126,13 @@ impl<'a> Ctx<'a> {
     }
 
     /// The value of one named argument for a parameter of type `ty`.
-    fn named_value(&mut self, ty: &ParamType, value: &ArgValue, what: &str, info: &CallInfo) -> Option<Arg> {
+    fn named_value(
+        &mut self,
+        ty: &ParamType,
+        value: &ArgValue,
+        what: &str,
+        info: &CallInfo,
+    ) -> Option<Arg> {
         match (value, ty) {
             (ArgValue::In { delay, working_hours, span }, _) => {
                 let is_moment = matches!(ty, ParamType::Value(t) if t.base() == &Type::DateTime);
@@ -135,16 +148,16 @@ impl<'a> Ctx<'a> {
                 let owner = record.name.clone();
                 self.record_argument(block, Some((&record.fields, owner, record.span)), info)
             }
-            (ArgValue::Record(block), ParamType::AnyRecord) => self.record_argument(block, None, info),
+            (ArgValue::Record(block), ParamType::AnyRecord) => {
+                self.record_argument(block, None, info)
+            }
             (ArgValue::Record(block), _) => {
-                self.push(
-                    Diagnostic::new(
-                        Code::E0104,
-                        format!("{what} takes a value, not a `{{ … }}` block"),
-                        block.span,
-                        "a block of named values",
-                    ),
-                );
+                self.push(Diagnostic::new(
+                    Code::E0104,
+                    format!("{what} takes a value, not a `{{ … }}` block"),
+                    block.span,
+                    "a block of named values",
+                ));
                 None
             }
             (ArgValue::Expr(expr), ParamType::Keywords(keywords, alternative)) => {
@@ -156,8 +169,10 @@ impl<'a> Ctx<'a> {
                 match alternative {
                     Some(ty) => Some(Arg::Expr(self.expect_checked(expr, ty, what)?)),
                     None => {
-                        let part = CallPart { kind: CallPartKind::Value(expr.clone()), span: expr.span };
-                        let options: Vec<String> = keywords.iter().map(|k| format!("`{k}`")).collect();
+                        let part =
+                            CallPart { kind: CallPartKind::Value(expr.clone()), span: expr.span };
+                        let options: Vec<String> =
+                            keywords.iter().map(|k| format!("`{k}`")).collect();
                         let mut diagnostic = Diagnostic::new(
                             Code::E0104,
                             format!("{what} expects {}", options.join(" or ")),
@@ -234,9 +249,11 @@ impl<'a> Ctx<'a> {
                 Some((fields, owner, declared)) => match fields.get(&entry.name.text) {
                     Some(field) => ParamType::Value(field.ty.clone()),
                     None => {
-                        let mut diagnostic = unknown_field(&entry.name, owner, Some(*declared), fields);
+                        let mut diagnostic =
+                            unknown_field(&entry.name, owner, Some(*declared), fields);
                         diagnostic.code = Code::E0102;
-                        diagnostic.message = format!("unknown key `{}` for `{owner}`", entry.name.text);
+                        diagnostic.message =
+                            format!("unknown key `{}` for `{owner}`", entry.name.text);
                         self.push(diagnostic);
                         return None;
                     }
@@ -246,7 +263,8 @@ impl<'a> Ctx<'a> {
                     _ => ParamType::Value(Type::Error),
                 },
             };
-            let arg = self.named_value(&ty, &entry.value, &format!("`{}`", entry.name.text), info)?;
+            let arg =
+                self.named_value(&ty, &entry.value, &format!("`{}`", entry.name.text), info)?;
             values.insert(entry.name.text.clone(), arg);
         }
         Some(Arg::Record(values))
@@ -254,7 +272,11 @@ impl<'a> Ctx<'a> {
 
     /// A `FieldPath` part: `deal.contact.phone` (rooted at the item) or a bare field name of
     /// the item. Returns the path from the item and the field's type.
-    pub(crate) fn field_path(&mut self, part: &CallPart, what: &str) -> Option<(Vec<String>, Type)> {
+    pub(crate) fn field_path(
+        &mut self,
+        part: &CallPart,
+        what: &str,
+    ) -> Option<(Vec<String>, Type)> {
         let Some(item) = self.scope.item.clone() else {
             self.push(not_a_field_path(part.span, what, None));
             return None;
@@ -324,7 +346,9 @@ fn not_a_field_path(span: Span, what: &str, item: Option<&str>) -> Diagnostic {
         "not a field path",
     );
     match item {
-        Some(item) => diagnostic.with_help(format!("write a path from the item, such as `{item}.amount`")),
+        Some(item) => {
+            diagnostic.with_help(format!("write a path from the item, such as `{item}.amount`"))
+        }
         None => diagnostic,
     }
 }
@@ -363,7 +387,9 @@ fn unknown_argument(
     .with_secondary(action.span, format!("`{}` is declared here", action.words));
     diagnostic = match suggest::did_you_mean(&name.text, names.iter().copied()) {
         Some(help) => diagnostic.with_help(help),
-        None if names.is_empty() => diagnostic.with_help(format!("`{}` takes no named arguments", action.words)),
+        None if names.is_empty() => {
+            diagnostic.with_help(format!("`{}` takes no named arguments", action.words))
+        }
         None => diagnostic.with_help(format!("its arguments are: {}", names.join(", "))),
     };
     diagnostic

@@ -105,8 +105,9 @@ fn weekday(day: &Ident, diags: &mut Diagnostics) -> Option<usize> {
                 "not a weekday",
             )
             .with_help(
-                suggest::did_you_mean(&day.text, WEEKDAYS)
-                    .unwrap_or_else(|| "weekdays are written mon, tue, wed, thu, fri, sat, sun".into()),
+                suggest::did_you_mean(&day.text, WEEKDAYS).unwrap_or_else(|| {
+                    "weekdays are written mon, tue, wed, thu, fri, sat, sun".into()
+                }),
             ),
         );
     }

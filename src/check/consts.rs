@@ -15,12 +15,7 @@ use super::declare::Decls;
 use super::scope::Scope;
 use super::types::resolve_type;
 
-pub(crate) fn build(
-    decls: &Decls,
-    model: &mut Model,
-    index: &Index,
-    diags: &mut Diagnostics,
-) {
+pub(crate) fn build(decls: &Decls, model: &mut Model, index: &Index, diags: &mut Diagnostics) {
     let positions: HashMap<&str, usize> =
         decls.consts.iter().enumerate().map(|(i, c)| (c.name.text.as_str(), i)).collect();
     let dependencies: Vec<Vec<usize>> = decls
@@ -166,7 +161,8 @@ fn cycle(consts: &[&ConstDecl], members: &[usize]) -> Diagnostic {
     .with_help("give one of these constants a literal value");
     for member in &members[1..] {
         let decl = consts[*member];
-        diagnostic = diagnostic.with_secondary(decl.name.span, format!("`{}` is in the cycle", decl.name.text));
+        diagnostic = diagnostic
+            .with_secondary(decl.name.span, format!("`{}` is in the cycle", decl.name.text));
     }
     diagnostic
 }

@@ -141,7 +141,9 @@ impl<'a> Ctx<'a> {
 
     /// E0104: `what` expects `expected`, found `found`.
     pub fn mismatch(&self, span: Span, expected: &Type, found: &Type, what: &str) -> Diagnostic {
-        let expected_name = self.type_name(expected);
+        // `deadline` expects `DateTime`: a missing argument is not the point here.
+        let expected_name =
+            self.type_name(if found.is_optional() { expected } else { expected.base() });
         let found_name = self.type_name(found);
         let mut diagnostic = Diagnostic::new(
             Code::E0104,
@@ -150,8 +152,9 @@ impl<'a> Ctx<'a> {
             format!("this is `{found_name}`"),
         );
         diagnostic = match (expected.base(), found.base()) {
-            (Type::DateTime, Type::Text) | (Type::Date, Type::Text) => diagnostic
-                .with_help("write a date such as `2026-03-02 09:30`, or `in 2 days` for an argument"),
+            (Type::DateTime, Type::Text) | (Type::Date, Type::Text) => diagnostic.with_help(
+                "write a date such as `2026-03-02 09:30`, or `in 2 days` for an argument",
+            ),
             (Type::Number, Type::Money) => diagnostic
                 .with_help("Money does not convert to Number; divide by a Money to get a Number"),
             (Type::Bool, _) => diagnostic.with_help("compare the value: `x == …`, `x != none`"),

@@ -156,7 +156,9 @@ fn entity_name_is_valid(name: &Ident, diags: &mut Diagnostics) -> bool {
                 name.span,
                 "an entity is named like a type",
             )
-            .with_note("the item name is the entity name in snake_case (`SmartItem` → `smart_item`)")
+            .with_note(
+                "the item name is the entity name in snake_case (`SmartItem` → `smart_item`)",
+            )
             .with_help(format!("write `{fixed}`")),
         );
         return false;

@@ -18,7 +18,10 @@ const NOT_WATCHABLE: &[&str] = &["stage", "pipeline"];
 
 impl<'a> Ctx<'a> {
     /// The event of a trigger and its arguments by parameter name; `None` after a diagnostic.
-    pub(crate) fn trigger_event(&mut self, call: &ast::Call) -> Option<(EventId, IndexMap<String, Arg>)> {
+    pub(crate) fn trigger_event(
+        &mut self,
+        call: &ast::Call,
+    ) -> Option<(EventId, IndexMap<String, Arg>)> {
         let words: Vec<&Ident> = call.leading_words().collect();
         let index = self.env.index;
         let id = words.first().and_then(|first| {
@@ -70,7 +73,12 @@ impl<'a> Ctx<'a> {
     }
 
     /// `field changed` watches a field of the item itself, other than `stage` and `pipeline`.
-    fn field_is_watchable(&mut self, path: &[String], span: crate::span::Span, words: &str) -> bool {
+    fn field_is_watchable(
+        &mut self,
+        path: &[String],
+        span: crate::span::Span,
+        words: &str,
+    ) -> bool {
         if let [field] = path {
             if !NOT_WATCHABLE.contains(&field.as_str()) {
                 return true;
@@ -82,7 +90,9 @@ impl<'a> Ctx<'a> {
                     span,
                     format!("`{field}` changes by a move, not an edit"),
                 )
-                .with_note("a trigger moves the item; a stage change is watched by `on enter` rules")
+                .with_note(
+                    "a trigger moves the item; a stage change is watched by `on enter` rules",
+                )
                 .with_help("put the automation in the `on enter` rules of the stages"),
             );
             return false;

@@ -57,7 +57,12 @@ impl<'a> Ctx<'a> {
         self.expect_type(expr, &Type::Bool, "the condition")
     }
 
-    fn literal(&mut self, literal: &ast::Literal, span: Span, expected: Option<&Type>) -> model::Expr {
+    fn literal(
+        &mut self,
+        literal: &ast::Literal,
+        span: Span,
+        expected: Option<&Type>,
+    ) -> model::Expr {
         match convert_literal(literal) {
             Ok((value, ty)) => {
                 // `none` takes the optional type the context expects.
@@ -132,9 +137,11 @@ impl<'a> Ctx<'a> {
     /// Whether a bare name is bound to a value (not a stage, pipeline or member).
     pub(crate) fn is_value_name(&self, name: &str) -> bool {
         self.scope.lookup(name).is_some()
-            || self.scope.item.as_ref().is_some_and(|item| {
-                item.name == name || name == RESPONSIBLE || name == SUPERVISOR
-            })
+            || self
+                .scope
+                .item
+                .as_ref()
+                .is_some_and(|item| item.name == name || name == RESPONSIBLE || name == SUPERVISOR)
             || self.env.consts.contains_key(name)
     }
 
@@ -151,7 +158,10 @@ impl<'a> Ctx<'a> {
                     span,
                     format!("`{entity_name}` has no field `{RESPONSIBLE}`"),
                 )
-                .with_secondary(model.entity(entity).span, format!("`{entity_name}` is declared here"))
+                .with_secondary(
+                    model.entity(entity).span,
+                    format!("`{entity_name}` is declared here"),
+                )
                 .with_help(format!("add it: `schema {entity_name} {{ {RESPONSIBLE}: User? }}`")),
             );
             return Ctx::error_expr(span);
@@ -236,14 +246,12 @@ impl<'a> Ctx<'a> {
             },
             Fields::None => {
                 let owner = self.type_name(&base.ty);
-                self.push(
-                    Diagnostic::new(
-                        Code::E0101,
-                        format!("unknown field `{}` on `{owner}`", field.text),
-                        field.span,
-                        format!("a `{owner}` has no fields"),
-                    ),
-                );
+                self.push(Diagnostic::new(
+                    Code::E0101,
+                    format!("unknown field `{}` on `{owner}`", field.text),
+                    field.span,
+                    format!("a `{owner}` has no fields"),
+                ));
                 return Ctx::error_expr(span);
             }
         };
@@ -362,14 +370,21 @@ impl<'a> Ctx<'a> {
             format!("this is a `{name}`"),
         );
         diagnostic = match record.and_then(|r| r.fields.keys().next()) {
-            Some(field) => diagnostic
-                .with_help(format!("interpolate one of its fields, such as `.{field}`")),
+            Some(field) => {
+                diagnostic.with_help(format!("interpolate one of its fields, such as `.{field}`"))
+            }
             None => diagnostic.with_help("interpolate one of its fields"),
         };
         self.push(diagnostic);
     }
 
-    fn binary(&mut self, op: BinaryOp, left: &ast::Expr, right: &ast::Expr, span: Span) -> model::Expr {
+    fn binary(
+        &mut self,
+        op: BinaryOp,
+        left: &ast::Expr,
+        right: &ast::Expr,
+        span: Span,
+    ) -> model::Expr {
         let (left, right) = self.operands(op, left, right);
         let days_only = |e: &model::Expr| match &e.kind {
             model::ExprKind::Literal(Literal::Duration(d)) => d.hours == 0 && d.minutes == 0,
@@ -394,7 +409,12 @@ impl<'a> Ctx<'a> {
 
     /// Checks both operands, the one that needs a context (a bare stage or member) after the
     /// other, whose type it then expects.
-    fn operands(&mut self, op: BinaryOp, left: &ast::Expr, right: &ast::Expr) -> (model::Expr, model::Expr) {
+    fn operands(
+        &mut self,
+        op: BinaryOp,
+        left: &ast::Expr,
+        right: &ast::Expr,
+    ) -> (model::Expr, model::Expr) {
         let right_first = self.needs_context(left) && !self.needs_context(right);
         if right_first {
             let right = self.expr(right, None);
@@ -426,13 +446,19 @@ impl<'a> Ctx<'a> {
                 matches!(&base.kind, ExprKind::Name(p) if !self.is_value_name(&p.text)
                     && self.model().pipelines.contains_key(&p.text))
             }
-            ExprKind::List(items) => !items.is_empty() && items.iter().all(|i| self.needs_context(i)),
+            ExprKind::List(items) => {
+                !items.is_empty() && items.iter().all(|i| self.needs_context(i))
+            }
             _ => false,
         }
     }
 
     /// Runs `f` with the kind of `other`'s stage (for `d1.stage == won`) as the stage hint.
-    pub(crate) fn with_stage_owner<R>(&mut self, other: &model::Expr, f: impl FnOnce(&mut Self) -> R) -> R {
+    pub(crate) fn with_stage_owner<R>(
+        &mut self,
+        other: &model::Expr,
+        f: impl FnOnce(&mut Self) -> R,
+    ) -> R {
         let owner = stage_owner(other);
         let saved = self.stage_kind_hint;
         if owner.is_some() {
@@ -469,7 +495,11 @@ fn stage_owner(expr: &model::Expr) -> Option<EntityId> {
 
 /// The fields a type has, for field access.
 pub(crate) enum Fields<'m> {
-    Known { fields: &'m IndexMap<String, FieldDef>, owner: String, declared: Option<Span> },
+    Known {
+        fields: &'m IndexMap<String, FieldDef>,
+        owner: String,
+        declared: Option<Span>,
+    },
     /// A `Map`: any key, of this type.
     Map(Type),
     /// An unresolved base: no diagnostic.
@@ -480,7 +510,11 @@ pub(crate) enum Fields<'m> {
 
 fn entity_fields(model: &model::Model, id: EntityId) -> Fields<'_> {
     let entity = model.entity(id);
-    Fields::Known { fields: &entity.fields, owner: entity.name.clone(), declared: Some(entity.span) }
+    Fields::Known {
+        fields: &entity.fields,
+        owner: entity.name.clone(),
+        declared: Some(entity.span),
+    }
 }
 
 /// E0101 for a misspelt field, with the declaration of the fields as a secondary label.
@@ -498,7 +532,8 @@ pub(crate) fn unknown_field(
     )
     .with_help_opt(suggest::did_you_mean(&field.text, fields.keys().map(String::as_str)));
     if let Some(span) = declared {
-        diagnostic = diagnostic.with_secondary(span, format!("the fields of `{owner}` are declared here"));
+        diagnostic =
+            diagnostic.with_secondary(span, format!("the fields of `{owner}` are declared here"));
     }
     diagnostic
 }
@@ -515,7 +550,12 @@ fn not_constant(span: Span, why: &str) -> Diagnostic {
 }
 
 /// E0104 at the operand the error is about.
-fn op_diagnostic(error: super::operators::OpError, whole: Span, left: Span, right: Span) -> Diagnostic {
+fn op_diagnostic(
+    error: super::operators::OpError,
+    whole: Span,
+    left: Span,
+    right: Span,
+) -> Diagnostic {
     let span = match error.blame {
         Blame::Left => left,
         Blame::Right => right,

@@ -7,7 +7,9 @@
 
 use std::collections::HashMap;
 
-use crate::ast::{self, BinaryOp, DelayExpr, Duration, ExprKind, Literal, RuleTiming, TemplatePart, UnaryOp};
+use crate::ast::{
+    self, BinaryOp, DelayExpr, Duration, ExprKind, Literal, RuleTiming, TemplatePart, UnaryOp,
+};
 
 /// The label of one rule, without the ` #N` suffix.
 pub(crate) fn rule_label(rule: &ast::Rule) -> String {
@@ -108,8 +110,12 @@ pub(crate) fn expr_text(expr: &ast::Expr) -> String {
             let items: Vec<String> = items.iter().map(expr_text).collect();
             format!("[{}]", items.join(", "))
         }
-        ExprKind::Unary(UnaryOp::Neg, operand_expr) => format!("-{}", operand(operand_expr, 7, false)),
-        ExprKind::Unary(UnaryOp::Not, operand_expr) => format!("not {}", operand(operand_expr, 3, false)),
+        ExprKind::Unary(UnaryOp::Neg, operand_expr) => {
+            format!("-{}", operand(operand_expr, 7, false))
+        }
+        ExprKind::Unary(UnaryOp::Not, operand_expr) => {
+            format!("not {}", operand(operand_expr, 3, false))
+        }
         ExprKind::Binary(op, left, right) => {
             let level = binary_precedence(*op);
             let right_assoc = *op == BinaryOp::Coalesce;
@@ -180,7 +186,12 @@ mod tests {
 
     #[test]
     fn shared_labels_are_numbered() {
-        let mut labels = vec!["after 1 day".to_string(), "on enter".into(), "after 1 day".into(), "after 1 day".into()];
+        let mut labels = vec![
+            "after 1 day".to_string(),
+            "on enter".into(),
+            "after 1 day".into(),
+            "after 1 day".into(),
+        ];
         number_duplicates(&mut labels);
         assert_eq!(labels, ["after 1 day", "on enter", "after 1 day #2", "after 1 day #3"]);
     }

@@ -48,7 +48,11 @@ pub(crate) fn binary_type(
 ) -> Result<Type, OpError> {
     use BinaryOp::*;
     if left.is_error() || right.is_error() {
-        return Ok(if matches!(op, Add | Sub | Mul | Div | Coalesce) { Type::Error } else { Type::Bool });
+        return Ok(if matches!(op, Add | Sub | Mul | Div | Coalesce) {
+            Type::Error
+        } else {
+            Type::Bool
+        });
     }
     match op {
         And | Or => logic(op, left, right, name),
@@ -239,14 +243,14 @@ fn membership(left: &Type, right: &Type, name: &dyn Fn(&Type) -> String) -> Resu
     }
 }
 
-fn optional_operand(op: &str, operand: &Type, blame: Blame, name: &dyn Fn(&Type) -> String) -> OpError {
+fn optional_operand(
+    op: &str,
+    operand: &Type,
+    blame: Blame,
+    name: &dyn Fn(&Type) -> String,
+) -> OpError {
     if matches!(operand, Type::None) {
-        return error(
-            format!("`{op}` on `none`"),
-            "a missing value".into(),
-            None,
-            blame,
-        );
+        return error(format!("`{op}` on `none`"), "a missing value".into(), None, blame);
     }
     error(
         format!("`{op}` on an optional `{}`", name(operand)),
@@ -264,7 +268,8 @@ fn arithmetic(
     name: &dyn Fn(&Type) -> String,
 ) -> Result<Type, OpError> {
     let optional = left.is_optional() || right.is_optional();
-    if optional && !opts.allow_optional || matches!(left, Type::None) || matches!(right, Type::None) {
+    if optional && !opts.allow_optional || matches!(left, Type::None) || matches!(right, Type::None)
+    {
         let (side, blame) =
             if left.is_optional() { (left, Blame::Left) } else { (right, Blame::Right) };
         return Err(optional_operand(op.as_str(), side, blame, name));

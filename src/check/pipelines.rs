@@ -49,13 +49,22 @@ pub(crate) fn declare(decls: &Decls, model: &mut Model, diags: &mut Diagnostics)
 }
 
 /// The entity a `pipeline … for KIND` or `process … for KIND` is about (E0101 if unknown).
-pub(crate) fn resolve_kind(model: &Model, kind: &Ident, diags: &mut Diagnostics) -> Option<EntityId> {
+pub(crate) fn resolve_kind(
+    model: &Model,
+    kind: &Ident,
+    diags: &mut Diagnostics,
+) -> Option<EntityId> {
     match model.entity_id(&kind.text) {
         Some(id) if kind.text != "User" => Some(id),
         Some(_) => {
             diags.push(
-                Diagnostic::new(Code::E0104, "users have no pipelines or processes", kind.span, "not an item kind")
-                    .with_note("users belong to the CRM state"),
+                Diagnostic::new(
+                    Code::E0104,
+                    "users have no pipelines or processes",
+                    kind.span,
+                    "not an item kind",
+                )
+                .with_note("users belong to the CRM state"),
             );
             None
         }
@@ -67,7 +76,10 @@ pub(crate) fn resolve_kind(model: &Model, kind: &Ident, diags: &mut Diagnostics)
                     kind.span,
                     "no entity of this name",
                 )
-                .with_help_opt(suggest::did_you_mean(&kind.text, model.entities.keys().map(String::as_str))),
+                .with_help_opt(suggest::did_you_mean(
+                    &kind.text,
+                    model.entities.keys().map(String::as_str),
+                )),
             );
             None
         }
@@ -116,7 +128,10 @@ pub(crate) fn check_bodies(
         };
         let id = PipelineId(position as u32);
         let pipeline = model.pipeline(id);
-        let item = ItemScope { name: model.entity(pipeline.entity).item_name.clone(), entity: pipeline.entity };
+        let item = ItemScope {
+            name: model.entity(pipeline.entity).item_name.clone(),
+            entity: pipeline.entity,
+        };
         let mut bodies: StageBodies = vec![(Vec::new(), Vec::new()); pipeline.stages.len()];
         for stage in &decl.stages {
             let Some(i) = index.stage_in(id, &stage.id.text) else {
@@ -134,7 +149,12 @@ pub(crate) fn check_bodies(
     out
 }
 
-fn stage_body(ctx: &mut Ctx, item: &ItemScope, pipeline: PipelineId, stage: &ast::Stage) -> (Vec<RuleDef>, Vec<TriggerDef>) {
+fn stage_body(
+    ctx: &mut Ctx,
+    item: &ItemScope,
+    pipeline: PipelineId,
+    stage: &ast::Stage,
+) -> (Vec<RuleDef>, Vec<TriggerDef>) {
     let mut rules = Vec::new();
     let mut triggers = Vec::new();
     for member in &stage.members {

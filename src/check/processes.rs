@@ -3,7 +3,7 @@
 //! and `parallel` are allowed).
 
 use crate::ast::{self, StartMode};
-use crate::diag::{Diagnostics};
+use crate::diag::Diagnostics;
 use crate::model::{Model, ProcessDef, ProcessId, StageRef, Stmt};
 use crate::span::Span;
 
@@ -35,7 +35,9 @@ pub(crate) fn declare(decls: &Decls, model: &mut Model, diags: &mut Diagnostics)
                 StartMode::OnCreate(span) => ("on create".to_string(), *span),
                 StartMode::OnChange(span) => ("on change".to_string(), *span),
                 StartMode::Manual(span) => ("manual".to_string(), *span),
-                StartMode::OnStage(stage, span) => (format!("on stage {}", stage_text(stage)), *span),
+                StartMode::OnStage(stage, span) => {
+                    (format!("on stage {}", stage_text(stage)), *span)
+                }
             };
             if let Some((_, first)) = seen.iter().find(|(t, _)| *t == text) {
                 diags.push(duplicate("start mode", &text, span, *first));
@@ -75,7 +77,10 @@ pub(crate) fn check_bodies(
             continue;
         };
         let process = &model.processes[position];
-        let item = ItemScope { name: model.entity(process.entity).item_name.clone(), entity: process.entity };
+        let item = ItemScope {
+            name: model.entity(process.entity).item_name.clone(),
+            entity: process.entity,
+        };
         ctx.scope = Scope::process(item);
         let mut stages: Vec<StageRef> = Vec::new();
         for start in &decl.starts {

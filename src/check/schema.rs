@@ -52,7 +52,11 @@ fn register_shells(decls: &Decls, model: &mut Model, diags: &mut Diagnostics) {
     for record in &decls.records {
         model.records.insert(
             record.name.text.clone(),
-            RecordDef { name: record.name.text.clone(), fields: IndexMap::new(), span: record.span },
+            RecordDef {
+                name: record.name.text.clone(),
+                fields: IndexMap::new(),
+                span: record.span,
+            },
         );
     }
     let mut item_names: HashMap<String, Span> = HashMap::new();
@@ -148,7 +152,12 @@ fn default_value(expr: &ast::Expr, ty: &Type, diags: &mut Diagnostics) -> Option
         ExprKind::Literal(literal) => match convert_literal(literal) {
             Ok((value, found)) => (Default::Literal(value), found),
             Err(message) => {
-                diags.push(Diagnostic::new(Code::E0107, message, expr.span, "not an exact decimal"));
+                diags.push(Diagnostic::new(
+                    Code::E0107,
+                    message,
+                    expr.span,
+                    "not an exact decimal",
+                ));
                 return None;
             }
         },
@@ -244,11 +253,8 @@ fn extend_entity(model: &mut Model, schema: &ast::SchemaDecl, diags: &mut Diagno
                 "no entity of this name",
             )
             .with_help_opt(
-                suggest::did_you_mean(
-                    &schema.name.text,
-                    model.entities.keys().map(String::as_str),
-                )
-                .or_else(|| Some("declare a new entity with `entity NAME { … }`".into())),
+                suggest::did_you_mean(&schema.name.text, model.entities.keys().map(String::as_str))
+                    .or_else(|| Some("declare a new entity with `entity NAME { … }`".into())),
             ),
         );
         return;

@@ -40,7 +40,11 @@ pub(crate) fn build(decls: &Decls, model: &mut Model, diags: &mut Diagnostics) {
 }
 
 /// The leading fixed words joined by one space; a declaration must start with one (E0107).
-fn leading_words(signature: &[ast::SigPart], span: Span, diags: &mut Diagnostics) -> Option<String> {
+fn leading_words(
+    signature: &[ast::SigPart],
+    span: Span,
+    diags: &mut Diagnostics,
+) -> Option<String> {
     let words: Vec<&str> = signature
         .iter()
         .map_while(|part| match part {
@@ -60,7 +64,11 @@ fn leading_words(signature: &[ast::SigPart], span: Span, diags: &mut Diagnostics
     Some(words.join(" "))
 }
 
-fn action_def(model: &Model, action: &ast::ActionDecl, diags: &mut Diagnostics) -> Option<ActionDef> {
+fn action_def(
+    model: &Model,
+    action: &ast::ActionDecl,
+    diags: &mut Diagnostics,
+) -> Option<ActionDef> {
     let words = leading_words(&action.signature, action.span, diags)?;
     let mut names = HashMap::new();
     let signature = signature(model, &action.signature, false, &mut names, diags);
@@ -76,9 +84,9 @@ fn action_def(model: &Model, action: &ast::ActionDecl, diags: &mut Diagnostics) 
         named.insert(converted.name.clone(), converted);
     }
     let has_kind = holes(&signature).any(|p| matches!(p.ty, ParamType::Kind));
-    let needs_kind = holes(&signature).chain(named.values()).any(|p| {
-        matches!(p.ty, ParamType::KindFields | ParamType::Condition)
-    });
+    let needs_kind = holes(&signature)
+        .chain(named.values())
+        .any(|p| matches!(p.ty, ParamType::KindFields | ParamType::Condition));
     if needs_kind && !has_kind {
         diags.push(Diagnostic::new(
             Code::E0107,
@@ -264,7 +272,11 @@ fn param_default(
     if !fits(&found, &value_type) {
         diags.push(Diagnostic::new(
             Code::E0104,
-            format!("default of type `{}` for a parameter of type `{}`", model.type_name(&found), model.type_name(&value_type)),
+            format!(
+                "default of type `{}` for a parameter of type `{}`",
+                model.type_name(&found),
+                model.type_name(&value_type)
+            ),
             span,
             "does not fit the parameter",
         ));
@@ -301,14 +313,12 @@ fn item_person(model: &Model, name: &str, span: Span) -> Option<model::Expr> {
 }
 
 fn invalid_param_default(span: Span, diags: &mut Diagnostics) -> Option<Arg> {
-    diags.push(
-        Diagnostic::new(
-            Code::E0107,
-            "a parameter default must be a literal, a keyword or `responsible`",
-            span,
-            "not a valid default",
-        ),
-    );
+    diags.push(Diagnostic::new(
+        Code::E0107,
+        "a parameter default must be a literal, a keyword or `responsible`",
+        span,
+        "not a valid default",
+    ));
     None
 }
 

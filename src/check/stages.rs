@@ -38,24 +38,30 @@ impl<'a> Ctx<'a> {
     }
 
     /// A stage named in a statement or header (`move to stage won`, `on stage sales.won`).
-    pub(crate) fn stage_ref(&mut self, stage: &ast::StageRef, purpose: StagePurpose) -> Option<StageRef> {
+    pub(crate) fn stage_ref(
+        &mut self,
+        stage: &ast::StageRef,
+        purpose: StagePurpose,
+    ) -> Option<StageRef> {
         match &stage.pipeline {
             Some(pipeline) => self.lookup_qualified_stage(pipeline, &stage.stage, purpose),
             None => self.lookup_bare_stage(&stage.stage, purpose),
         }
     }
 
-    pub(crate) fn lookup_bare_stage(&mut self, name: &Ident, purpose: StagePurpose) -> Option<StageRef> {
+    pub(crate) fn lookup_bare_stage(
+        &mut self,
+        name: &Ident,
+        purpose: StagePurpose,
+    ) -> Option<StageRef> {
         let model = self.model();
         let index = self.env.index;
         let kind = self.stage_kind();
         if let Some(pipeline) = self.stage_pipeline_hint {
             return self.stage_in_pipeline(pipeline, name);
         }
-        let current = self
-            .scope
-            .pipeline
-            .filter(|p| kind.is_none_or(|k| model.pipeline(*p).entity == k));
+        let current =
+            self.scope.pipeline.filter(|p| kind.is_none_or(|k| model.pipeline(*p).entity == k));
         if let Some(current) = current {
             if let Some(i) = index.stage_in(current, &name.text) {
                 return Some(StageRef { pipeline: current, index: i });
@@ -126,9 +132,8 @@ impl<'a> Ctx<'a> {
         let found = self.stage_in_pipeline(id, stage)?;
         if purpose == StagePurpose::Move {
             if let Some(current) = self.scope.pipeline.filter(|c| *c != id) {
-                let diagnostic =
-                    only_in_other_pipeline(model, current, found, stage, purpose)
-                        .with_primary_span(pipeline.span.to(stage.span));
+                let diagnostic = only_in_other_pipeline(model, current, found, stage, purpose)
+                    .with_primary_span(pipeline.span.to(stage.span));
                 self.push(diagnostic);
                 return None;
             }
@@ -173,7 +178,9 @@ impl WithPrimarySpan for Diagnostic {
 
 fn stage_literal(resolved: Option<StageRef>, span: Span) -> model::Expr {
     match resolved {
-        Some(stage) => Ctx::typed(model::ExprKind::Literal(Literal::Stage(stage)), Type::Stage, span),
+        Some(stage) => {
+            Ctx::typed(model::ExprKind::Literal(Literal::Stage(stage)), Type::Stage, span)
+        }
         None => Ctx::error_expr(span),
     }
 }
@@ -186,21 +193,26 @@ fn stages_named(index: &Index, pipelines: &[PipelineId], id: &str) -> Vec<StageR
 }
 
 fn unknown_stage(model: &Model, pipelines: &[PipelineId], name: &Ident) -> Diagnostic {
-    let ids = pipelines.iter().flat_map(|p| model.pipeline(*p).stages.iter().map(|s| s.id.as_str()));
+    let ids =
+        pipelines.iter().flat_map(|p| model.pipeline(*p).stages.iter().map(|s| s.id.as_str()));
     let mut diagnostic = Diagnostic::new(
         Code::E0101,
         format!("unknown stage `{}`", name.text),
         name.span,
         match pipelines {
-            [one] => format!("no stage `{}` in pipeline `{}`", name.text, model.pipeline(*one).name),
+            [one] => {
+                format!("no stage `{}` in pipeline `{}`", name.text, model.pipeline(*one).name)
+            }
             _ => "no stage of this name".to_string(),
         },
     )
     .with_help_opt(suggest::did_you_mean(&name.text, ids));
     if let [one] = pipelines {
         let pipeline = model.pipeline(*one);
-        diagnostic = diagnostic
-            .with_secondary(pipeline.span, format!("the stages of `{}` are declared here", pipeline.name));
+        diagnostic = diagnostic.with_secondary(
+            pipeline.span,
+            format!("the stages of `{}` are declared here", pipeline.name),
+        );
     }
     diagnostic
 }
@@ -300,8 +312,11 @@ pub(crate) fn resolve_by_text(
     match stages_named(index, pipelines, text).as_slice() {
         [one] => Ok(*one),
         [] => {
-            let ids = pipelines.iter().flat_map(|p| model.pipeline(*p).stages.iter().map(|s| s.id.as_str()));
-            let hint = suggest::did_you_mean(text, ids).map(|h| format!(" ({h})")).unwrap_or_default();
+            let ids = pipelines
+                .iter()
+                .flat_map(|p| model.pipeline(*p).stages.iter().map(|s| s.id.as_str()));
+            let hint =
+                suggest::did_you_mean(text, ids).map(|h| format!(" ({h})")).unwrap_or_default();
             Err(format!("unknown stage `{text}` for `{entity_name}`{hint}"))
         }
         several => {

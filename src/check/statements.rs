@@ -41,7 +41,9 @@ impl<'a> Ctx<'a> {
             StmtKind::ForEach { name, list, body } => self.for_each(name, list, body)?,
             StmtKind::Parallel { branches } => {
                 placement::process_only(self, "parallel", span);
-                model::StmtKind::Parallel { branches: branches.iter().map(|b| self.block(b)).collect() }
+                model::StmtKind::Parallel {
+                    branches: branches.iter().map(|b| self.block(b)).collect(),
+                }
             }
             StmtKind::WaitDelay { delay, working_hours } => {
                 placement::process_only(self, "wait", span);
@@ -60,7 +62,9 @@ impl<'a> Ctx<'a> {
             StmtKind::MoveStage { stage } => {
                 model::StmtKind::MoveStage { stage: self.stage_ref(stage, StagePurpose::Move)? }
             }
-            StmtKind::MovePipeline { pipeline, stage } => self.move_pipeline(pipeline, stage.as_ref())?,
+            StmtKind::MovePipeline { pipeline, stage } => {
+                self.move_pipeline(pipeline, stage.as_ref())?
+            }
             StmtKind::Stop => model::StmtKind::Stop,
             StmtKind::Call(call) => model::StmtKind::Call(self.call(call)?.0),
         };
@@ -88,7 +92,10 @@ impl<'a> Ctx<'a> {
                             call.span,
                             "this action has no result",
                         )
-                        .with_help(format!("call it on its own line, without `let {} =`", name.text)),
+                        .with_help(format!(
+                            "call it on its own line, without `let {} =`",
+                            name.text
+                        )),
                     );
                     (None, Type::Error)
                 }
@@ -124,7 +131,12 @@ impl<'a> Ctx<'a> {
         false
     }
 
-    fn for_each(&mut self, name: &Ident, list: &ast::Expr, body: &ast::Block) -> Option<model::StmtKind> {
+    fn for_each(
+        &mut self,
+        name: &Ident,
+        list: &ast::Expr,
+        body: &ast::Block,
+    ) -> Option<model::StmtKind> {
         let list = self.expr(list, None);
         let element = match list.ty.base() {
             Type::List(element) => (**element).clone(),
@@ -184,13 +196,18 @@ impl<'a> Ctx<'a> {
             return None;
         }
         let what = format!("`set {}`", path.last().map_or("", |i| i.text.as_str()));
-        let value = self.with_stage_owner(&field_probe(&base, &ty), |ctx| ctx.expect_type(value, &ty, &what));
+        let value = self
+            .with_stage_owner(&field_probe(&base, &ty), |ctx| ctx.expect_type(value, &ty, &what));
         let path = path.iter().map(|i| i.text.clone()).collect();
         Some(model::StmtKind::Set { target: Place { base, path, ty }, value })
     }
 
     /// The base of a `set` target and the field path from it; `responsible` is the item's field.
-    fn set_base<'i>(&mut self, root: &'i Ident, segments: Vec<&'i Ident>) -> Option<(model::Expr, Vec<&'i Ident>)> {
+    fn set_base<'i>(
+        &mut self,
+        root: &'i Ident,
+        segments: Vec<&'i Ident>,
+    ) -> Option<(model::Expr, Vec<&'i Ident>)> {
         if let Some(item) = &self.scope.item {
             if root.text == RESPONSIBLE {
                 let base = super::scope::item_expr(item.entity, root.span);
@@ -255,7 +272,11 @@ impl<'a> Ctx<'a> {
         None
     }
 
-    fn move_pipeline(&mut self, pipeline: &Ident, stage: Option<&ast::StageRef>) -> Option<model::StmtKind> {
+    fn move_pipeline(
+        &mut self,
+        pipeline: &Ident,
+        stage: Option<&ast::StageRef>,
+    ) -> Option<model::StmtKind> {
         let id = self.resolve_pipeline(pipeline)?;
         let model = self.model();
         if let Some(kind) = self.scope.item_entity() {
@@ -269,7 +290,10 @@ impl<'a> Ctx<'a> {
                         pipeline.span,
                         format!("a `{found}` pipeline"),
                     )
-                    .with_secondary(model.pipeline(id).span, format!("`{}` is declared here", pipeline.text)),
+                    .with_secondary(
+                        model.pipeline(id).span,
+                        format!("`{}` is declared here", pipeline.text),
+                    ),
                 );
                 return None;
             }
@@ -281,7 +305,10 @@ impl<'a> Ctx<'a> {
                     if named.text != pipeline.text {
                         self.push(Diagnostic::new(
                             Code::E0104,
-                            format!("stage `{}.{}` is not in pipeline `{}`", named.text, stage.stage.text, pipeline.text),
+                            format!(
+                                "stage `{}.{}` is not in pipeline `{}`",
+                                named.text, stage.stage.text, pipeline.text
+                            ),
                             stage.span,
                             format!("a stage of `{}`", named.text),
                         ));
@@ -339,7 +366,10 @@ impl<'a> Ctx<'a> {
                                 name.span,
                                 format!("this is `{found}`"),
                             )
-                            .with_secondary(constant.span, format!("`{}` is defined here", name.text)),
+                            .with_secondary(
+                                constant.span,
+                                format!("`{}` is defined here", name.text),
+                            ),
                         );
                         None
                     }
@@ -349,7 +379,10 @@ impl<'a> Ctx<'a> {
     }
 
     /// `in working hours [of CAL]`.
-    pub(crate) fn working_hours(&mut self, hours: Option<&ast::WorkingHours>) -> Option<model::WorkingHours> {
+    pub(crate) fn working_hours(
+        &mut self,
+        hours: Option<&ast::WorkingHours>,
+    ) -> Option<model::WorkingHours> {
         let hours = hours?;
         let calendar = match &hours.calendar {
             None => None,

@@ -44,10 +44,15 @@ impl fmt::Display for ReadError {
 pub fn read(path: &str) -> Result<LoadedFile, ReadError> {
     let fail = |reason: String| ReadError { path: path.to_string(), reason };
     let file = std::fs::File::open(Path::new(path)).map_err(|e| fail(io_reason(&e)))?;
+    let too_large = || fail(format!("the file is larger than {} MiB", MAX_FILE_BYTES >> 20));
+    // Refuse a huge regular file before reading it; `take` still bounds pipes and devices.
+    if file.metadata().is_ok_and(|m| m.is_file() && m.len() > MAX_FILE_BYTES) {
+        return Err(too_large());
+    }
     let mut bytes = Vec::new();
     file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(|e| fail(io_reason(&e)))?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(fail(format!("the file is larger than {} MiB", MAX_FILE_BYTES >> 20)));
+        return Err(too_large());
     }
     Ok(decode(path, bytes))
 }

@@ -109,7 +109,8 @@ fn program_files(scenario: &Path, text: &str) -> Vec<String> {
 /// `err`.
 fn run_one(scenario: &Path, err: &mut dyn Write) -> Result<(), String> {
     let name = display(scenario);
-    let loaded = load::read(&name).map_err(|e| format!("cannot read the scenario: {}", e.reason))?;
+    let loaded =
+        load::read(&name).map_err(|e| format!("cannot read the scenario: {}", e.reason))?;
     let paths = program_files(scenario, &loaded.text);
     let files = load::read_all(&paths).map_err(|errors| {
         let first = &errors[0];

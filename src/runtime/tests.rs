@@ -1009,11 +1009,52 @@ fn commands_that_fail_leave_the_state_unchanged() {
     let before = serde_json::to_string(t.e.state()).unwrap();
     let deal = t.kind("deal");
     assert!(t.e.create(deal, IndexMap::new(), None, None).is_err());
-    let bad = IndexMap::from([("titel".to_string(), text("x"))]);
+    let bad = IndexMap::from([("titl".to_string(), text("x"))]);
     let err = t.e.create(deal, bad, None, None).unwrap_err();
     assert!(err.message.contains("did you mean `title`"), "{}", err.message);
     let local = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap();
     assert!(t.e.advance_to(local).is_err());
     assert!(t.e.set_clock(local, None).is_err());
     assert_eq!(serde_json::to_string(t.e.state()).unwrap(), before);
+}
+
+/// The performance workload (run by hand: `cargo test --release --lib perf_many_waiting_deals
+/// -- --ignored --nocapture`); prints throughput and memory, asserts only correctness.
+#[test]
+#[ignore]
+fn perf_many_waiting_deals() {
+    let n: u32 = std::env::var("BP_PERF_N").ok().and_then(|v| v.parse().ok()).unwrap_or(200_000);
+    let mut t = T::new(
+        r#"
+pipeline sales for Deal {
+  stage new {
+    after 1 day unless moved {
+      notify responsible "late"
+    }
+  }
+  stage won success
+}
+"#,
+    );
+    t.user("alice", "Alice Martin");
+    let deal = t.kind("deal");
+    let rss = || {
+        std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS")).map(|l| l.to_string()))
+            .unwrap_or_default()
+    };
+    eprintln!("before: {}", rss());
+    let start = std::time::Instant::now();
+    for i in 0..n {
+        let fields = IndexMap::from([
+            ("title".to_string(), text(&format!("Deal {i}"))),
+            ("responsible".to_string(), user("alice")),
+        ]);
+        t.e.create(deal, fields, None, None).unwrap();
+    }
+    let elapsed = start.elapsed();
+    eprintln!("{n} deals in {elapsed:?}: {:.0} deals/s; after: {}", n as f64 / elapsed.as_secs_f64(), rss());
+    eprintln!("sizes: Value {} Effect {} Row {} Cause {}", std::mem::size_of::<Value>(), std::mem::size_of::<Effect>(), std::mem::size_of::<state::Row>(), std::mem::size_of::<effects::Cause>());
+    assert_eq!(t.e.state().queue.len(), n as usize);
 }

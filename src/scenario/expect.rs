@@ -87,14 +87,16 @@ impl Runner {
         let matching: Vec<&Json> =
             effects.iter().zip(&scores).filter(|(_, s)| **s == patterns.len()).map(|(e, _)| e).collect();
         let shown = self.patterns_text(patterns);
+        let counted = match matching.len() {
+            1 => format!("1 `{}` effect matches {shown}", kind.text),
+            n => format!("{n} `{}` effects match {shown}", kind.text),
+        };
         match (negated, matching.first()) {
-            (false, Some(_)) => {
-                Ok(format!("{} `{}` effect(s) match {shown}", matching.len(), kind.text))
-            }
+            (false, Some(_)) => Ok(counted),
             (true, None) => Ok(format!("no `{}` effect matches {shown}", kind.text)),
             (true, Some(first)) => Err(ScenarioError::ExpectFailed {
                 span,
-                message: format!("{} `{}` effect(s) match {shown}", matching.len(), kind.text),
+                message: counted,
                 details: vec![format!("first: {}", compact(first))],
             }),
             (false, None) => {
@@ -243,6 +245,14 @@ impl Runner {
         }
         let verdict = if value.is_none() { "false (it is none)" } else { "false" };
         Err(ScenarioError::ExpectFailed { span, message: format!("`{source}` is {verdict}"), details })
+    }
+
+    /// Evaluates the expression at `span` (a bare expression typed at the REPL) with every
+    /// alias in scope: its value and its type.
+    pub fn evaluate_expression(&self, span: Span) -> Result<(Value, Type), ScenarioError> {
+        let expr = self.check_expression(span, None, None)?;
+        let value = self.evaluate(&expr, &self.vars(None), span)?;
+        Ok((value, expr.ty))
     }
 
     /// Keeps the candidates for which `where COND` holds, `it` being the candidate.

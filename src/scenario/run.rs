@@ -725,15 +725,22 @@ impl Runner {
         span: Span,
     ) -> Result<StageRef, ScenarioError> {
         crate::check::resolve_stage_name(&self.model, entity, text).map_err(|message| {
+            // Suggest among the named pipeline's stages, or all of the kind's.
+            let (pipeline, last) = match text.split_once('.') {
+                Some((pipeline, stage)) => (Some(pipeline), stage),
+                None => (None, text),
+            };
             let stages: Vec<&str> = self
                 .model
                 .pipelines_of(entity)
+                .filter(|(_, p)| pipeline.is_none_or(|name| p.name == name))
                 .flat_map(|(_, p)| p.stages.iter().map(|s| s.id.as_str()))
                 .collect();
-            let last = text.rsplit('.').next().unwrap_or(text);
-            let mut diagnostic = Diagnostic::new(Code::E0101, message, span, "no such stage");
-            if let Some(close) = suggest::closest(last, stages.iter().copied()) {
-                diagnostic = diagnostic.with_help(format!("did you mean `{close}`?"));
+            let mut diagnostic = Diagnostic::new(Code::E0101, message.clone(), span, "no such stage");
+            if !message.contains("did you mean") {
+                if let Some(close) = suggest::closest(last, stages.iter().copied()) {
+                    diagnostic = diagnostic.with_help(format!("did you mean `{close}`?"));
+                }
             }
             ScenarioError::invalid(diagnostic)
         })
@@ -761,7 +768,12 @@ fn target_span(target: &Target) -> Span {
 
 /// An unknown key of a record, with a suggestion among `known`.
 pub(super) fn unknown_key(entry: &Entry, message: &str, known: &[&str]) -> ScenarioError {
-    let mut diagnostic = Diagnostic::new(Code::E0102, message, entry.key.span, "unknown key");
+    unknown_name(Code::E0102, entry, message, known)
+}
+
+/// An unknown name in a record (`code`: E0101 for a field, E0102 for an argument).
+pub(super) fn unknown_name(code: Code, entry: &Entry, message: &str, known: &[&str]) -> ScenarioError {
+    let mut diagnostic = Diagnostic::new(code, message, entry.key.span, "unknown key");
     diagnostic = match suggest::closest(&entry.key.text, known.iter().copied()) {
         Some(close) => diagnostic.with_help(format!("did you mean `{close}`?")),
         None if known.is_empty() => diagnostic.with_help("remove the block"),

@@ -8,7 +8,7 @@ use chrono::NaiveTime;
 use indexmap::IndexMap;
 
 use super::command::{Record, Value as ScenarioValue, ValueKind};
-use super::run::{unknown_key, Runner, ScenarioError};
+use super::run::{unknown_name, Runner, ScenarioError};
 use crate::diag::{suggest, Code, Diagnostic};
 use crate::model::{EntityId, EventId, ParamType, PipelineId, SigPart, StageRef};
 use crate::runtime::calendar::local_to_utc;
@@ -56,7 +56,8 @@ impl Runner {
                 name => {
                     let Some(field) = def.fields.get(name) else {
                         let known: Vec<&str> = def.fields.keys().map(String::as_str).collect();
-                        return Err(unknown_key(
+                        return Err(unknown_name(
+                            Code::E0101,
                             entry,
                             &format!("unknown field `{name}` on `{}`", def.name),
                             &known,
@@ -224,7 +225,8 @@ impl Runner {
                 for entry in &record.entries {
                     let Some(field) = def.fields.get(entry.key.as_str()) else {
                         let known: Vec<&str> = def.fields.keys().map(String::as_str).collect();
-                        return Err(unknown_key(
+                        return Err(unknown_name(
+                            Code::E0101,
                             entry,
                             &format!("unknown field `{}` on `{}`", entry.key, def.name),
                             &known,

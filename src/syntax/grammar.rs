@@ -78,12 +78,13 @@ pub(crate) fn phrase(rule: Rule) -> &'static str {
     match rule {
         EOI => "the end of the file",
         WHITESPACE | ws => "a space",
-        COMMENT | raw_comment => "a comment",
+        raw_comment => "a comment",
         ident_char => "a letter or digit",
         kw_end => "the end of the word",
-        ident | name | sig_word | word | event_word => "a name",
+        ident | ident_body | name | sig_word | word | event_word => "a name",
         reserved => "a keyword",
-        end_of_line | sep | line_end | nl => "the end of the line",
+        end_of_line | sep | line_end | nl | newline => "the end of the line",
+        end_of_input => "the end of the file",
         kw_action => "`action`",
         kw_after => "`after`",
         kw_allow => "`allow`",
@@ -139,7 +140,7 @@ pub(crate) fn phrase(rule: Rule) -> &'static str {
         datetime_lit => "a date and time such as `2026-03-02 09:30`",
         date_lit | bad_date => "a date such as `2026-03-02`",
         time_of_day => "a time such as `09:30`",
-        number_lit => "a number",
+        number_lit | numeric => "a number",
         duration_lit | duration_pair | delay | delay_const | bad_delay => {
             "a duration such as `2 days`"
         }
@@ -206,20 +207,20 @@ pub(crate) fn phrase(rule: Rule) -> &'static str {
         param => "a parameter such as `title: Text`",
         result_type | payload => "`->`",
         payload_field => "a payload field such as `task: Task`",
-        stmt | stmt_check | bad_line => "a statement",
+        stmt | stmt_check | bad_line | stmt_keyword => "a statement",
         set_target => "a field such as `deal.title`",
         if_stmt => "`if`",
         else_if => "`else if`",
         for_stmt => "`for each`",
         call => "an action",
-        call_item | call_value => "an argument",
+        call_item | call_value | part_start => "an argument",
         path => "a field path such as `deal.title`",
         named_arg => "a named argument such as `deadline: in 2 days`",
         expr | operand | primary | expr_only => "an expression",
         list_expr => "a list",
         paren_expr => "`(`",
         field_access => "`.`",
-        infix_op | op_or | op_and | op_eq | op_ne | op_le | op_ge | op_lt | op_gt | op_contains
+        infix_op | infix_start | op_or | op_and | op_eq | op_ne | op_le | op_ge | op_lt | op_gt | op_contains
         | op_starts_with | op_in | op_coalesce | op_add | op_sub | op_mul | op_div => {
             "an operator"
         }

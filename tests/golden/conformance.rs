@@ -234,13 +234,18 @@ fn check_case(dir: &Path) -> Vec<String> {
         Err(e) => return vec![e],
     };
     let mut problems = Vec::new();
-    let stderr_tail = || {
-        let lines: Vec<&str> = first.stderr.lines().collect();
-        let tail = &lines[lines.len().saturating_sub(6)..];
-        if tail.is_empty() {
+    let stderr_head = || {
+        let lines: Vec<&str> = first
+            .stderr
+            .lines()
+            .map(str::trim_end)
+            .filter(|l| !l.trim().is_empty())
+            .take(6)
+            .collect();
+        if lines.is_empty() {
             String::new()
         } else {
-            format!("\n      stderr: {}", tail.join("\n              "))
+            format!("\n      stderr: {}", lines.join("\n              "))
         }
     };
     if first.status != Some(expected.exit as i32) {
@@ -248,7 +253,7 @@ fn check_case(dir: &Path) -> Vec<String> {
             "exit status {:?}, expected {}{}",
             first.status,
             expected.exit,
-            stderr_tail()
+            stderr_head()
         ));
     }
     let text = String::from_utf8_lossy(&first.stdout);
@@ -293,7 +298,7 @@ fn check_case(dir: &Path) -> Vec<String> {
                         None => String::new(),
                     },
                     if same_kind.is_empty() { "none".to_string() } else { same_kind.join(" | ") },
-                    stderr_tail()
+                    if problems.is_empty() { stderr_head() } else { String::new() }
                 ));
                 break;
             }

@@ -104,7 +104,7 @@ fn messy_inputs_are_formatted_as_their_snapshots() {
         insta::glob!("fmt/*.bp", |path| {
             let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
             let formatted = assert_properties(&name, &read(path));
-            insta::assert_snapshot!(formatted);
+            insta::assert_snapshot!("fmt", formatted);
         });
     });
 }

@@ -5,6 +5,7 @@ mod check;
 mod cli;
 mod conformance;
 mod fmt;
+mod graph;
 mod parse;
 mod repl;
 mod run;

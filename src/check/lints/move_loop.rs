@@ -52,11 +52,13 @@ impl<'a> Graph<'a> {
                     if !matches!(rule.timing, RuleTiming::OnEnter { .. }) {
                         continue;
                     }
-                    walk_statements(&rule.body, &mut |statement| {
-                        match move_target(&statement.kind, pipeline, pipelines) {
-                            Some(to) if to != from => graph.edge(from, to, statement),
-                            _ => {}
-                        }
+                    walk_statements(&rule.body, &mut |statement| match move_target(
+                        &statement.kind,
+                        pipeline,
+                        pipelines,
+                    ) {
+                        Some(to) if to != from => graph.edge(from, to, statement),
+                        _ => {}
                     });
                 }
             }
@@ -198,7 +200,11 @@ fn move_loop(graph: &Graph, cycle: &[&Edge]) -> Diagnostic {
         Code::W0202,
         format!("automatic moves form a loop: `{}`", path.join(" → ")),
         first.statement.span,
-        format!("moves the item to `{}` as soon as it enters `{}`", name(first.to), name(first.from)),
+        format!(
+            "moves the item to `{}` as soon as it enters `{}`",
+            name(first.to),
+            name(first.from)
+        ),
     );
     for edge in &cycle[1..] {
         diagnostic = diagnostic.with_secondary(

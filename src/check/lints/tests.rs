@@ -231,7 +231,8 @@ fn shadowed_trigger_compares_events_up_to_spelling() {
         ("when webhook erp_sync", "when webhook \"erp_sync\""),
     ];
     for (earlier, later) in same {
-        let source = sales(&format!("  stage new\n  stage next {{\n    {earlier}\n    {later}\n  }}"));
+        let source =
+            sales(&format!("  stage new\n  stage next {{\n    {earlier}\n    {later}\n  }}"));
         assert_eq!(codes(&source), [Code::W0206], "{earlier} / {later}");
     }
 }
@@ -249,7 +250,8 @@ fn shadowed_trigger_stays_quiet_on_near_misses() {
         ("when email opened", "when email opened allow backward"),
     ];
     for (earlier, later) in different {
-        let source = sales(&format!("  stage new\n  stage next {{\n    {earlier}\n    {later}\n  }}"));
+        let source =
+            sales(&format!("  stage new\n  stage next {{\n    {earlier}\n    {later}\n  }}"));
         assert_eq!(codes(&source), [], "{earlier} / {later}");
     }
 }
