@@ -74,9 +74,8 @@ fn verify(module: &Module, src: &str, name: &str, formatted: &str) -> Result<(),
         return Err(unsafe_because("the formatted text parses to a different program"));
     }
     let texts = |m: &Module, text: &str| -> Vec<String> {
-        let map_text = |c: &crate::ast::Comment| {
-            text.get(c.span.range()).unwrap_or("").trim_end().to_string()
-        };
+        let map_text =
+            |c: &crate::ast::Comment| text.get(c.span.range()).unwrap_or("").trim_end().to_string();
         m.comments.iter().map(map_text).collect()
     };
     if texts(&reparsed, formatted) != texts(module, src) {
@@ -137,14 +136,13 @@ impl<'a> Formatter<'a> {
         text.rfind('}').filter(|&at| at >= span.start as usize).unwrap_or(text.len())
     }
 
-    /// `HEADER { … }` with `body` printing the lines inside; an empty block without comments
-    /// is `HEADER {}` on one line.
+    /// `HEADER { … }`, the braces at `brace` and `close` in the source, with `body` printing the
+    /// lines inside; an empty block without comments is `HEADER {}` on one line.
     fn braced(
         &mut self,
         depth: usize,
         start: usize,
-        brace: usize,
-        close: usize,
+        (brace, close): (usize, usize),
         header: String,
         empty: bool,
         body: impl FnOnce(&mut Self),
@@ -170,3 +168,5 @@ impl<'a> Formatter<'a> {
     }
 }
 
+#[cfg(test)]
+mod tests;

@@ -177,7 +177,8 @@ impl<'a> Builder<'a> {
         let cluster = format!("p{}", index + 1);
         let mut title = vec![format!("pipeline {} for {}", pipeline.name, pipeline.kind)];
         title.extend(doc_lines(&pipeline.doc));
-        let mut nodes: Vec<Node> = pipeline.stages.iter().map(|s| stage_node(&cluster, s)).collect();
+        let mut nodes: Vec<Node> =
+            pipeline.stages.iter().map(|s| stage_node(&cluster, s)).collect();
         for pair in nodes.windows(2) {
             self.edge(&pair[0].id, &pair[1].id, Vec::new(), EdgeKind::Order);
         }
@@ -255,14 +256,19 @@ impl<'a> Builder<'a> {
 
     /// The node of a stage named in a statement or a header: `P.s` in pipeline `P`; `s` in
     /// the pipeline the statement belongs to, else in the first drawn pipeline of `kind`.
-    fn resolve(&self, stage: &StageRef, within: Option<usize>, kind: Option<&str>) -> Option<String> {
+    fn resolve(
+        &self,
+        stage: &StageRef,
+        within: Option<usize>,
+        kind: Option<&str>,
+    ) -> Option<String> {
         let candidates: Vec<usize> = match (&stage.pipeline, within) {
             (Some(name), _) => {
                 self.pipelines.iter().position(|p| p.name.text == name.text).into_iter().collect()
             }
             (None, Some(index)) => vec![index],
             (None, None) => (0..self.pipelines.len())
-                .filter(|&i| kind.map_or(true, |k| self.pipelines[i].kind.text == k))
+                .filter(|&i| kind.is_none_or(|k| self.pipelines[i].kind.text == k))
                 .collect(),
         };
         candidates.into_iter().find_map(|index| {
@@ -288,27 +294,27 @@ impl<'a> Builder<'a> {
         if let Some(node) = self.diagram.nodes.iter().find(|n| n.label[0] == label) {
             return node.id.clone();
         }
-        let id = format!("x{}", self.diagram.nodes.len() + 1);
-        self.diagram.nodes.push(Node { id: id.clone(), label: vec![label], shape: Shape::External });
+        let id = format!("e{}", self.diagram.nodes.len() + 1);
+        self.diagram.nodes.push(Node {
+            id: id.clone(),
+            label: vec![label],
+            shape: Shape::External,
+        });
         id
     }
 
-    /// With `--pipeline`: a process of the pipeline's kind, unless all its `on stage` starts
-    /// are in other pipelines.
+    /// With `--pipeline`: a process of the pipeline's kind, unless it starts only `on stage`
+    /// of stages that are not drawn.
     fn concerns_drawn_pipeline(&self, process: &ProcessDecl) -> bool {
         let kind = &process.kind.text;
         if !self.pipelines.iter().any(|p| &p.kind.text == kind) {
             return false;
         }
-        let stages: Vec<&StageRef> = process
-            .starts
-            .iter()
-            .filter_map(|s| match s {
-                StartMode::OnStage(stage, _) => Some(stage),
-                _ => None,
-            })
-            .collect();
-        stages.is_empty() || stages.iter().any(|s| self.resolve(s, None, Some(kind)).is_some())
+        let drawn_start = |start: &StartMode| match start {
+            StartMode::OnStage(stage, _) => self.resolve(stage, None, Some(kind)).is_some(),
+            _ => true,
+        };
+        process.starts.is_empty() || process.starts.iter().any(drawn_start)
     }
 
     fn process(&mut self, process: &'a ProcessDecl, number: usize) {
@@ -326,7 +332,11 @@ impl<'a> Builder<'a> {
         };
         let exits = flow.block(&process.body, vec![(start.clone(), Vec::new())]);
         flow.connect(exits, &flow.end.clone());
-        flow.nodes.push(Node { id: flow.end.clone(), label: vec!["end".to_string()], shape: Shape::End });
+        flow.nodes.push(Node {
+            id: flow.end.clone(),
+            label: vec!["end".to_string()],
+            shape: Shape::End,
+        });
         for mode in &process.starts {
             if let StartMode::OnStage(stage, _) = mode {
                 if let Some(node) = self.resolve(stage, None, Some(&process.kind.text)) {
@@ -369,14 +379,18 @@ impl Flow {
 
     fn stmt(&mut self, stmt: &Stmt, entries: Exits) -> Exits {
         match &stmt.kind {
-            StmtKind::WaitDelay { .. } | StmtKind::WaitStage { .. } | StmtKind::WaitUntil { .. } => {
-                let node = self.node(text::simple_statement(&stmt.kind).unwrap_or_default(), Shape::Wait);
+            StmtKind::WaitDelay { .. }
+            | StmtKind::WaitStage { .. }
+            | StmtKind::WaitUntil { .. } => {
+                let node =
+                    self.node(text::simple_statement(&stmt.kind).unwrap_or_default(), Shape::Wait);
                 self.connect(entries, &node);
                 vec![(node, Vec::new())]
             }
             StmtKind::MoveStage { .. } | StmtKind::MovePipeline { .. } | StmtKind::Stop => {
                 // SPEC §4: a move in a process ends it, and so does `stop`.
-                let node = self.node(text::simple_statement(&stmt.kind).unwrap_or_default(), Shape::Step);
+                let node =
+                    self.node(text::simple_statement(&stmt.kind).unwrap_or_default(), Shape::Step);
                 self.connect(entries, &node);
                 let end = self.end.clone();
                 self.connect(vec![(node, Vec::new())], &end);

@@ -116,7 +116,10 @@ impl Engine {
     }
 
     /// An engine over a loaded state (the file stores, `:reload`).
-    pub fn with_state(model: Arc<Model>, state: State) -> Engine {
+    /// Rows whose field count differs from the program's (a state saved by another version)
+    /// are padded with missing values or cut, so that no lookup can fail.
+    pub fn with_state(model: Arc<Model>, mut state: State) -> Engine {
+        state.fit_to(&model);
         let tz = state.clock.tz.0;
         let kinds = exec::KindInfo::all(&model);
         let actions = actions::bind(&model);

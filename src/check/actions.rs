@@ -489,7 +489,8 @@ impl<'a> Ctx<'a> {
             }
             _ => value,
         };
-        self.check_fits(&value, ty, what).then_some(value)
+        let mut value = value;
+        self.check_fits(&mut value, ty, what).then_some(value)
     }
 
     /// SPEC §5 step 3 for a bare word: a stage, pipeline or enum member by the hole's type,

@@ -124,14 +124,25 @@ impl<'a> Ctx<'a> {
     /// Checks `expr` where a `ty` is expected; a value that does not fit is E0104 naming
     /// `what` (`the condition`, "`deadline`").
     pub fn expect_type(&mut self, expr: &crate::ast::Expr, ty: &Type, what: &str) -> model::Expr {
-        let checked = self.expr(expr, Some(ty));
-        self.check_fits(&checked, ty, what);
+        let mut checked = self.expr(expr, Some(ty));
+        self.check_fits(&mut checked, ty, what);
         checked
     }
 
-    /// Reports E0104 when `checked` does not fit `ty`; returns whether it fits.
-    pub fn check_fits(&mut self, checked: &model::Expr, ty: &Type, what: &str) -> bool {
+    /// Reports E0104 when `checked` does not fit `ty`; returns whether it fits. A value that
+    /// fits by an implicit conversion (a Number where a Money is expected, a Date where a
+    /// DateTime is) takes the expected type, so the runtime converts it after evaluating it.
+    pub fn check_fits(&mut self, checked: &mut model::Expr, ty: &Type, what: &str) -> bool {
         if fits(&checked.ty, ty) {
+            let converted = match (checked.ty.base(), ty.base()) {
+                (Type::Number, Type::Money) => Some(Type::Money),
+                (Type::Date, Type::DateTime) => Some(Type::DateTime),
+                _ => None,
+            };
+            if let Some(converted) = converted {
+                checked.ty =
+                    if checked.ty.is_optional() { converted.optional() } else { converted };
+            }
             return true;
         }
         let diagnostic = self.mismatch(checked.span, ty, &checked.ty, what);

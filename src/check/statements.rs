@@ -102,9 +102,10 @@ impl<'a> Ctx<'a> {
                 None => (None, Type::Error),
             },
         };
-        if bindable {
-            self.scope.bind(&name.text, ty, Some(name.span));
-        }
+        // A name that cannot be rebound is still bound, as `Error`, so that its uses give no
+        // second diagnostic.
+        let ty = if bindable { ty } else { Type::Error };
+        self.scope.bind(&name.text, ty, Some(name.span));
         kind
     }
 
@@ -156,9 +157,8 @@ impl<'a> Ctx<'a> {
             }
         };
         let mark = self.scope.mark();
-        if self.check_bindable(name) {
-            self.scope.bind(&name.text, element, Some(name.span));
-        }
+        let element = if self.check_bindable(name) { element } else { Type::Error };
+        self.scope.bind(&name.text, element, Some(name.span));
         let body = self.block(body);
         self.scope.restore(mark);
         Some(model::StmtKind::ForEach { name: name.text.clone(), list, body })

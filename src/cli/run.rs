@@ -131,6 +131,9 @@ impl Observer for Printer<'_> {
         let map = runner.sources();
         let header = map.snippet(command.span).lines().next().unwrap_or("");
         let mut text = format!("{}: {header}\n", crate::scenario::run::location(map, command.span));
+        if lines.is_empty() {
+            text.push_str("  (none)\n");
+        }
         for line in lines {
             text.push_str("  ");
             text.push_str(line);

@@ -3,8 +3,8 @@
 use super::text;
 use super::Formatter;
 use crate::ast::{
-    ActionDecl, CalendarDecl, CalendarEntry, EventDecl, FieldDecl, Item, PipelineDecl,
-    ProcessDecl, RecordDecl, Rule, SchemaDecl, SchemaKind, Stage, StageMember, Trigger, Unless,
+    ActionDecl, CalendarDecl, CalendarEntry, EventDecl, FieldDecl, Item, PipelineDecl, ProcessDecl,
+    RecordDecl, Rule, SchemaDecl, SchemaKind, Stage, StageMember, Trigger, Unless,
 };
 use crate::syntax::print;
 
@@ -74,7 +74,7 @@ impl Formatter<'_> {
     ) {
         let brace = self.brace_after(header_end);
         let close = self.close_brace(span);
-        self.braced(depth, start(span), brace, close, header, fields.is_empty(), |f| {
+        self.braced(depth, start(span), (brace, close), header, fields.is_empty(), |f| {
             for field in fields {
                 f.p.line(depth + 1, start(field.span), end(field.span), &field_text(field));
             }
@@ -86,7 +86,7 @@ impl Formatter<'_> {
         let close = self.close_brace(calendar.span);
         let header = format!("calendar {}", calendar.name);
         let empty = calendar.entries.is_empty();
-        self.braced(0, start(calendar.span), brace, close, header, empty, |f| {
+        self.braced(0, start(calendar.span), (brace, close), header, empty, |f| {
             for entry in &calendar.entries {
                 let (span, line) = calendar_entry(entry);
                 f.p.line(1, start(span), end(span), &line);
@@ -99,7 +99,7 @@ impl Formatter<'_> {
         let close = self.close_brace(pipeline.span);
         let header = format!("pipeline {} for {}", pipeline.name, pipeline.kind);
         let empty = pipeline.stages.is_empty();
-        self.braced(0, start(pipeline.span), brace, close, header, empty, |f| {
+        self.braced(0, start(pipeline.span), (brace, close), header, empty, |f| {
             for stage in &pipeline.stages {
                 f.stage(stage);
             }

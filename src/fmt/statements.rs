@@ -11,7 +11,7 @@ impl Formatter<'_> {
     pub(crate) fn block(&mut self, depth: usize, start: usize, header: String, block: &Block) {
         let brace = start_of(block.span);
         let close = self.close_brace(block.span);
-        self.braced(depth, start, brace, close, header, block.stmts.is_empty(), |f| {
+        self.braced(depth, start, (brace, close), header, block.stmts.is_empty(), |f| {
             f.stmts(depth + 1, &block.stmts);
         });
     }
@@ -56,10 +56,20 @@ impl Formatter<'_> {
         for (condition, block) in branches {
             let condition = text::expr(condition);
             match previous {
-                None => self.p.open(depth, start(span), start_of(block.span), &format!("if {condition}")),
+                None => self.p.open(
+                    depth,
+                    start(span),
+                    start_of(block.span),
+                    &format!("if {condition}"),
+                ),
                 Some(before) => {
                     let close = self.close_brace(before.span);
-                    self.p.reopen(depth, close, start_of(block.span), &format!("else if {condition}"));
+                    self.p.reopen(
+                        depth,
+                        close,
+                        start_of(block.span),
+                        &format!("else if {condition}"),
+                    );
                 }
             }
             self.stmts(depth + 1, &block.stmts);
@@ -82,7 +92,7 @@ impl Formatter<'_> {
         let brace = self.brace_after(start(span) + "parallel".len());
         let close = self.close_brace(span);
         let header = "parallel".to_string();
-        self.braced(depth, start(span), brace, close, header, branches.is_empty(), |f| {
+        self.braced(depth, start(span), (brace, close), header, branches.is_empty(), |f| {
             for branch in branches {
                 f.block(depth + 1, start_of(branch.span), "branch".to_string(), branch);
             }
@@ -107,7 +117,7 @@ impl Formatter<'_> {
     fn named_block(&mut self, depth: usize, start: usize, head: String, named: &NamedArgs) {
         let brace = start_of(named.span);
         let close = self.close_brace(named.span);
-        self.braced(depth, start, brace, close, head, named.entries.is_empty(), |f| {
+        self.braced(depth, start, (brace, close), head, named.entries.is_empty(), |f| {
             for entry in &named.entries {
                 f.named_entry(depth + 1, entry);
             }

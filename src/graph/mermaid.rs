@@ -38,7 +38,8 @@ pub fn mermaid(diagram: &Diagram) -> String {
 }
 
 /// The styles of final stages, notes, process starts and "any stage" nodes.
-const CLASSES: &str = "  classDef success fill:#dcfce7,stroke:#15803d,stroke-width:2px,color:#14532d
+const CLASSES: &str =
+    "  classDef success fill:#dcfce7,stroke:#15803d,stroke-width:2px,color:#14532d
   classDef failure fill:#fee2e2,stroke:#b91c1c,stroke-width:2px,color:#7f1d1d
   classDef note fill:#fef9c3,stroke:#a16207,color:#422006
   classDef start fill:#e0e7ff,stroke:#4338ca,color:#1e1b4b

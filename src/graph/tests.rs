@@ -83,8 +83,7 @@ fn rule_moves_are_labelled_with_the_rule_and_delayed_rules_get_a_note() {
 }
 ";
     let diagram = diagram(text, None).expect("diagram");
-    let moves: Vec<_> =
-        edges(&diagram).into_iter().filter(|e| e.3 != EdgeKind::Order).collect();
+    let moves: Vec<_> = edges(&diagram).into_iter().filter(|e| e.3 != EdgeKind::Order).collect();
     assert_eq!(
         moves,
         vec![
@@ -117,11 +116,11 @@ process p for Deal on stage won {
     assert_eq!(
         flow,
         vec![
+            edge("p1_won", "q1_start", "", EdgeKind::Starts),
             edge("q1_start", "q1_1", "", EdgeKind::Flow),
             edge("q1_1", "q1_2", "if deal.amount > 1", EdgeKind::Flow),
             edge("q1_2", "q1_end", "", EdgeKind::Flow),
             edge("q1_1", "q1_end", "else", EdgeKind::Flow),
-            edge("p1_won", "q1_start", "", EdgeKind::Starts),
         ]
     );
 }

@@ -12,7 +12,7 @@ use chrono_tz::Tz;
 use indexmap::IndexMap;
 
 use super::calendar;
-use super::effects::{CauseKind, EffectKind};
+use super::effects::{CauseKind, EffectKind, Verb};
 use super::exec::MAX_JOBS;
 use super::queue::{Job, JobHandle, JobKind};
 use super::state::UserRow;
@@ -28,16 +28,14 @@ impl Engine {
     // Chains
 
     /// Starts the chain of an external command, with its root cause.
-    fn begin_command(&mut self, what: impl FnOnce(&Engine) -> String) {
+    fn begin_command(&mut self, verb: Verb, target: Option<EntityRef>) {
         self.last_chain += 1;
         self.chain = Some(self.last_chain);
         self.aborted = false;
-        let text = match self.origin.take() {
-            Some(t) => t,
-            None => what(self),
-        };
+        let text = self.origin.take().map(String::into_boxed_str);
         let now = self.now_ms();
-        self.state.causes.push(super::effects::Cause { parent: None, at: now, kind: CauseKind::Command { text } });
+        let kind = CauseKind::Command { verb, target, text };
+        self.state.causes.push(super::effects::Cause { parent: None, at: now, kind });
         self.cause = (self.state.causes.len() - 1) as u32;
         self.state.started = true;
     }
@@ -130,7 +128,7 @@ impl Engine {
             JobKind::WakeStage { instance, .. } | JobKind::WakeTimer { instance, .. } => {
                 format!("process:{instance}")
             }
-            JobKind::Event(ev) => model.event(ev.event).words.clone(),
+            JobKind::Event(ev) => self.event_words(ev.event).to_string(),
         }
     }
 
@@ -210,7 +208,7 @@ impl Engine {
         let (row, stage) = self.instantiate(kind, &fields, pipeline, stage).map_err(CommandError::new)?;
         let n = self.state.count(kind) + 1;
         let r = EntityRef::new(kind, n);
-        self.begin_command(|e| format!("create {}", r.id(&e.model)));
+        self.begin_command(Verb::Create, Some(r));
         self.insert_entity(r, row, stage);
         if let Some(stage) = stage {
             self.enter_stage(r, stage, None, true, None);
@@ -234,24 +232,35 @@ impl Engine {
         let Some((_, def)) = model.entities.get_index(kind.index()) else {
             return Err("unknown entity kind".to_string());
         };
-        for name in given.keys() {
-            if !def.fields.contains_key(name) || matches!(name.as_str(), "id" | "stage" | "pipeline") {
-                let mut message = format!("`{}` has no field `{name}`", def.name);
-                if let Some(help) = did_you_mean(name, def.fields.keys().map(String::as_str)) {
-                    message.push_str(&format!(" ({help})"));
+        // Positions of the given fields (a few), so the loop below hashes nothing.
+        let mut positions: Vec<(usize, &Value)> = Vec::with_capacity(given.len());
+        for (name, value) in given {
+            match def.fields.get_index_of(name.as_str()) {
+                Some(pos) if !matches!(name.as_str(), "id" | "stage" | "pipeline") => {
+                    positions.push((pos, value))
                 }
-                return Err(message);
+                _ => {
+                    let mut message = format!("`{}` has no field `{name}`", def.name);
+                    if let Some(help) = did_you_mean(name, def.fields.keys().map(String::as_str)) {
+                        message.push_str(&format!(" ({help})"));
+                    }
+                    return Err(message);
+                }
             }
         }
         let stage = self.initial_stage(kind, pipeline, stage)?;
-        let n = self.state.count(kind) + 1;
+        let info = self.kind_info(kind);
         let mut values = Vec::with_capacity(def.fields.len());
-        for (name, field) in &def.fields {
-            let v = match name.as_str() {
-                "id" => Value::Text(format!("{}:{n}", def.item_name)),
-                "stage" if stage.is_some() => stage.map_or(Value::None, Value::Stage),
-                "pipeline" if stage.is_some() => stage.map_or(Value::None, |s| Value::Pipeline(s.pipeline)),
-                _ => match given.get(name) {
+        for (pos, (name, field)) in def.fields.iter().enumerate() {
+            let given = positions.iter().find(|(p, _)| *p == pos).map(|(_, v)| *v);
+            let v = match pos {
+                // The id is computed when read (`deal:1`), never stored.
+                _ if Some(pos) == info.id => Value::None,
+                _ if Some(pos) == info.stage && stage.is_some() => stage.map_or(Value::None, Value::Stage),
+                _ if Some(pos) == info.pipeline && stage.is_some() => {
+                    stage.map_or(Value::None, |s| Value::Pipeline(s.pipeline))
+                }
+                _ => match given {
                     Some(Value::None) | None => match &field.default {
                         Some(FieldDefault::Literal(lit)) => self.coerce(self.literal(lit), &field.ty),
                         Some(FieldDefault::Now) => Value::DateTime(self.state.clock.now),
@@ -315,7 +324,7 @@ impl Engine {
             .into_iter()
             .find_map(|pos| match self.field_at(r, pos) {
                 Value::None => None,
-                v => Some(self.render_value(&v)),
+                v => Some(self.render_value(&v).into_boxed_str()),
             });
         let kind = EffectKind::EntityCreated { title, pipeline: stage.map(|s| s.pipeline), stage };
         self.log(Some(r), kind);
@@ -342,7 +351,7 @@ impl Engine {
         }
         self.validate_path(target, path)?;
         let causes = self.state.causes.len();
-        self.begin_command(|e| format!("set {}.{} = {}", target.id(&e.model), path.join("."), e.render_value(&value)));
+        self.begin_command(Verb::Set, Some(target));
         match self.write_path(target, path, value) {
             Ok(Some((written, old, new))) => {
                 self.log_field_changed(target, path, old.clone(), new.clone());
@@ -402,9 +411,7 @@ impl Engine {
         if self.stage_of(item) == Some(stage) {
             return Ok(());
         }
-        self.begin_command(|e| {
-            format!("move {} to {}", item.id(&e.model), super::value::stage_id(&e.model, stage))
-        });
+        self.begin_command(Verb::Move, Some(item));
         self.move_to(item, stage, by);
         self.end_command();
         Ok(())
@@ -447,7 +454,7 @@ impl Engine {
         if matches!(self.field_at(task, Some(status)), Value::Enum(ref s) if s == "completed") {
             return Err(CommandError::new(format!("{} is already completed", task.id(&self.model))));
         }
-        self.begin_command(|e| format!("complete task {}", task.id(&e.model)));
+        self.begin_command(Verb::CompleteTask, Some(task));
         let owner = self.complete_task_record(task, status);
         self.raise_task_status(owner, task, "completed".to_string(), true);
         self.end_command();
@@ -457,7 +464,9 @@ impl Engine {
     /// Sets a task's status to completed and logs `task_completed` (entity: its item).
     pub(crate) fn complete_task_record(&mut self, task: EntityRef, status_pos: usize) -> Option<EntityRef> {
         if let Some(row) = self.state.live_mut(task) {
-            row.fields[status_pos] = Value::Enum("completed".to_string());
+            if let Some(slot) = row.fields.get_mut(status_pos) {
+                *slot = Value::Enum("completed".to_string());
+            }
         }
         let owner = self.owner_of(task);
         self.log(owner, EffectKind::TaskCompleted { task });
@@ -470,9 +479,11 @@ impl Engine {
         if self.field_at(activity, Some(completed)).truthy() {
             return Err(CommandError::new(format!("{} is already completed", activity.id(&self.model))));
         }
-        self.begin_command(|e| format!("complete activity {}", activity.id(&e.model)));
+        self.begin_command(Verb::CompleteActivity, Some(activity));
         if let Some(row) = self.state.live_mut(activity) {
-            row.fields[completed] = Value::Bool(true);
+            if let Some(slot) = row.fields.get_mut(completed) {
+                *slot = Value::Bool(true);
+            }
         }
         let owner = self.owner_of(activity);
         let info = self.activity_info(activity);
@@ -490,15 +501,19 @@ impl Engine {
         if matches!(self.field_at(record, Some(status)), Value::Enum(ref s) if s == "paid") {
             return Err(CommandError::new(format!("{} is already paid", record.id(&self.model))));
         }
-        self.begin_command(|e| format!("pay {}", record.id(&e.model)));
+        self.begin_command(Verb::Pay, Some(record));
         let old = self.field_at(record, Some(status));
         let new = Value::Enum("paid".to_string());
         let paid_at = self.model.entity(record.entity).fields.get_index_of("paid_at");
         let now = self.state.clock.now;
         if let Some(row) = self.state.live_mut(record) {
-            row.fields[status] = new.clone();
+            if let Some(slot) = row.fields.get_mut(status) {
+                *slot = new.clone();
+            }
             if let Some(p) = paid_at {
-                row.fields[p] = Value::DateTime(now);
+                if let Some(slot) = row.fields.get_mut(p) {
+                *slot = Value::DateTime(now);
+            }
             }
         }
         self.log_field_changed(record, &["status".to_string()], old, new);
@@ -515,7 +530,9 @@ impl Engine {
     fn flag_record(&mut self, record: EntityRef, field: &str) -> CmdResult<()> {
         let pos = self.field_pos(record, field)?;
         if let Some(row) = self.state.live_mut(record) {
-            row.fields[pos] = Value::Bool(true);
+            if let Some(slot) = row.fields.get_mut(pos) {
+                *slot = Value::Bool(true);
+            }
         }
         self.log_field_changed(record, &[field.to_string()], Value::Bool(false), Value::Bool(true));
         Ok(())
@@ -527,7 +544,7 @@ impl Engine {
         if self.field_at(email, Some(opened)).truthy() {
             return Err(CommandError::new(format!("{} is already opened", email.id(&self.model))));
         }
-        self.begin_command(|e| format!("open email {}", email.id(&e.model)));
+        self.begin_command(Verb::OpenEmail, Some(email));
         self.flag_record(email, "opened")?;
         let owner = self.owner_of(email);
         let payload = vec![("email".to_string(), Value::Entity(email))];
@@ -538,7 +555,7 @@ impl Engine {
 
     pub(crate) fn cmd_click_email(&mut self, email: EntityRef, url: Option<String>) -> CmdResult<()> {
         self.check_kind(email, &["Email"])?;
-        self.begin_command(|e| format!("click email {}", email.id(&e.model)));
+        self.begin_command(Verb::ClickEmail, Some(email));
         let owner = self.owner_of(email);
         let payload = vec![
             ("email".to_string(), Value::Entity(email)),
@@ -556,7 +573,7 @@ impl Engine {
         if self.field_at(doc, Some(signed)).truthy() {
             return Err(CommandError::new(format!("{} is already signed", doc.id(&self.model))));
         }
-        self.begin_command(|e| format!("sign document {}", doc.id(&e.model)));
+        self.begin_command(Verb::SignDocument, Some(doc));
         self.flag_record(doc, "signed")?;
         let owner = self.owner_of(doc);
         let payload = vec![("document".to_string(), Value::Entity(doc))];
@@ -567,7 +584,7 @@ impl Engine {
 
     pub(crate) fn cmd_view_document(&mut self, doc: EntityRef) -> CmdResult<()> {
         self.check_kind(doc, &["Document"])?;
-        self.begin_command(|e| format!("view document {}", doc.id(&e.model)));
+        self.begin_command(Verb::ViewDocument, Some(doc));
         let owner = self.owner_of(doc);
         let payload = vec![("document".to_string(), Value::Entity(doc))];
         self.raise("document viewed", owner, Vec::new(), payload, Some(("document viewed".to_string(), Some(doc))));
@@ -592,7 +609,7 @@ impl Engine {
         let words = words.clone();
         let text = self.event_text(event, &args);
         let payload = self.emit_payload(event, &args, payload);
-        self.begin_command(|e| format!("emit {text} {}", item.id(&e.model)));
+        self.begin_command(Verb::Emit, Some(item));
         let args: Vec<(String, Value)> = args.into_iter().collect();
         self.raise(&words, Some(item), args, payload, Some((text, None)));
         self.end_command();
@@ -611,13 +628,7 @@ impl Engine {
                 item.id(&self.model)
             )));
         }
-        self.begin_command(|e| {
-            format!(
-                "start process {} on {}",
-                super::effects::process_name(&e.model, process).unwrap_or("?"),
-                item.id(&e.model)
-            )
-        });
+        self.begin_command(Verb::StartProcess, Some(item));
         self.queue_now(JobKind::Start { process, item });
         self.end_command();
         Ok(())

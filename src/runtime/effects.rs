@@ -18,13 +18,13 @@ use super::value::{
     write_json_str, EntityRef, Value,
 };
 use crate::model::{Model, PipelineId, ProcessId, StageRef};
-use crate::span::Span;
 
 /// One entry of the log.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Effect {
     pub seq: u64,
-    pub at: DateTime<Utc>,
+    /// When it happened (milliseconds since the epoch, UTC); see [`Effect::moment`].
+    pub at: Millis,
     /// The item concerned (or the record, for `pay`/`open email`/`sign document`), or none.
     pub entity: Option<EntityRef>,
     pub kind: EffectKind,
@@ -128,7 +128,7 @@ pub struct ErrorInfo {
 /// small (most effects of a large run are `entity_created` and `stage`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum EffectKind {
-    EntityCreated { title: Option<String>, pipeline: Option<PipelineId>, stage: Option<StageRef> },
+    EntityCreated { title: Option<Box<str>>, pipeline: Option<PipelineId>, stage: Option<StageRef> },
     Stage { from: Option<StageRef>, to: StageRef, by: Option<Arc<str>>, from_pipeline: Option<PipelineId> },
     Notify { to: Arc<str>, text: String },
     History { text: String, author: Option<Arc<str>>, kind: String },
@@ -235,6 +235,11 @@ enum Key<'a> {
 }
 
 impl Effect {
+    /// When it happened.
+    pub fn moment(&self) -> DateTime<Utc> {
+        DateTime::from_timestamp_millis(self.at).unwrap_or_default()
+    }
+
     /// The keys of the effect's kind, in §9 order, with their values.
     fn keys<'a>(&'a self, model: &'a Model) -> Vec<(&'static str, Key<'a>)> {
         use EffectKind as K;
@@ -243,7 +248,7 @@ impl Effect {
         }
         match &self.kind {
             K::EntityCreated { title, pipeline, stage } => vec![
-                ("title", opt_str(title)),
+                ("title", title.as_deref().map_or(Key::Null, Key::Str)),
                 ("pipeline", Key::Pipeline(*pipeline)),
                 ("stage", Key::Stage(*stage)),
             ],
@@ -339,7 +344,7 @@ impl Effect {
         out.push_str("{\"seq\":");
         out.push_str(&self.seq.to_string());
         out.push_str(",\"at\":");
-        write_json_str(&mut out, &datetime_json(self.at, tz));
+        write_json_str(&mut out, &datetime_json(self.moment(), tz));
         out.push_str(",\"kind\":");
         write_json_str(&mut out, self.kind.name());
         out.push_str(",\"entity\":");
@@ -362,7 +367,7 @@ impl Effect {
     /// One line for people (`--format text`): time first, then seq, entity, kind and keys.
     pub fn to_text(&self, model: &Model, tz: Tz) -> String {
         let mut out = String::with_capacity(96);
-        out.push_str(&datetime_text(self.at, tz));
+        out.push_str(&datetime_text(self.moment(), tz));
         out.push_str(&format!("  #{:<3} ", self.seq));
         match self.entity {
             Some(e) => out.push_str(&e.id(model)),
@@ -449,26 +454,61 @@ pub struct Cause {
     pub kind: CauseKind,
 }
 
-/// The kinds of links of a chain.
+/// What an external command was (the scenario runner may give its text instead).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Verb {
+    Create,
+    Set,
+    Move,
+    CompleteTask,
+    CompleteActivity,
+    Pay,
+    OpenEmail,
+    ClickEmail,
+    SignDocument,
+    ViewDocument,
+    Emit,
+    StartProcess,
+}
+
+impl Verb {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verb::Create => "create",
+            Verb::Set => "set",
+            Verb::Move => "move",
+            Verb::CompleteTask => "complete task",
+            Verb::CompleteActivity => "complete activity",
+            Verb::Pay => "pay",
+            Verb::OpenEmail => "open email",
+            Verb::ClickEmail => "click email",
+            Verb::SignDocument => "sign document",
+            Verb::ViewDocument => "view document",
+            Verb::Emit => "emit",
+            Verb::StartProcess => "start process",
+        }
+    }
+}
+
+/// The kinds of links of a chain (compact: one is stored per command, rule run, trigger and
+/// process run).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum CauseKind {
-    /// An external command (a scenario line, a REPL command).
-    Command { text: String },
-    /// A stage entry.
-    Entry { item: EntityRef, stage: StageRef },
-    /// A rule ran (`scheduled_at`/`due` are set for delayed rules); `calendar` names the
-    /// calendar of a working-time delay.
+    /// An external command: what and on which entity, or the text the runner gave.
+    Command { verb: Verb, target: Option<EntityRef>, text: Option<Box<str>> },
+    /// A rule ran; `scheduled_at` is set for a delayed rule, `calendar` for a working-time
+    /// delay counted with a declared calendar (`None` with working hours: the built-in one).
     Rule {
         item: EntityRef,
         stage: StageRef,
         rule: u32,
         scheduled_at: Option<Millis>,
-        calendar: Option<String>,
+        calendar: Option<u32>,
     },
-    /// A trigger moved the item on an event.
-    Trigger { item: EntityRef, stage: StageRef, trigger: u32, event: String },
+    /// A trigger moved the item.
+    Trigger { item: EntityRef, stage: StageRef, trigger: u32 },
     /// A process instance ran (started or resumed).
-    Process { process: ProcessId, instance: u32, item: EntityRef, span: Option<Span> },
+    Process { process: ProcessId, instance: u32, item: EntityRef },
     /// A raised event was handled.
-    Event { item: EntityRef, event: String },
+    Event { item: EntityRef, event: crate::model::EventId },
 }

@@ -332,8 +332,8 @@ impl Engine {
         if self.state.live(r).is_none() {
             return;
         }
-        let def = &self.model.entities[r.entity.index()];
-        if def.name == "Document" {
+        let is_document = self.model.entities.get_index(r.entity.index()).is_some_and(|(n, _)| n == "Document");
+        if is_document {
             if let Some(Value::Text(url)) = self.read_field(r, "url") {
                 out.push_str(&url);
                 return;

@@ -35,6 +35,8 @@ pub struct KindInfo {
     pub pipeline: Option<usize>,
     pub responsible: Option<usize>,
     pub title: Option<usize>,
+    /// `id`: computed when read (`deal:1`), stored as missing.
+    pub id: Option<usize>,
     pub name: Option<usize>,
     pub subject: Option<usize>,
     /// `item` (tasks, activities, documents, emails) or `deal` (invoices, orders, quotes).
@@ -56,6 +58,7 @@ impl KindInfo {
                     pipeline: pos("pipeline"),
                     responsible: pos("responsible"),
                     title: pos("title"),
+                    id: pos("id"),
                     name: pos("name"),
                     subject: pos("subject"),
                     owner: pos("item").or_else(|| pos("deal")),
@@ -124,7 +127,7 @@ impl Engine {
     pub(crate) fn log(&mut self, entity: Option<EntityRef>, kind: EffectKind) {
         self.state.last_seq += 1;
         let effect =
-            Effect { seq: self.state.last_seq, at: self.state.clock.now, entity, kind, cause: self.cause };
+            Effect { seq: self.state.last_seq, at: self.now_ms(), entity, kind, cause: self.cause };
         self.state.effects.push(effect);
     }
 
@@ -158,6 +161,18 @@ impl Engine {
         DateTime::from_timestamp_millis(ms).unwrap_or_default()
     }
 
+    /// A stage of the model, checked: references read from a state may come from another
+    /// program version, and must not panic.
+    pub(crate) fn stage_def(&self, s: StageRef) -> Option<&crate::model::StageDef> {
+        let (_, pipeline) = self.model.pipelines.get_index(s.pipeline.index())?;
+        pipeline.stages.get(s.index as usize)
+    }
+
+    /// The words of an event, checked.
+    pub(crate) fn event_words(&self, e: crate::model::EventId) -> &str {
+        self.model.events.get_index(e.index()).map_or("?", |(w, _)| w.as_str())
+    }
+
     // -----------------------------------------------------------------------------------------
     // Users
 
@@ -186,6 +201,7 @@ impl Engine {
             pipeline: None,
             responsible: None,
             title: None,
+            id: None,
             name: None,
             subject: None,
             owner: None,
@@ -196,6 +212,12 @@ impl Engine {
 
     /// The value of field `pos` of a live entity.
     pub(crate) fn field_at(&self, r: EntityRef, pos: Option<usize>) -> Value {
+        if pos.is_some() && pos == self.kind_info(r.entity).id {
+            return match self.state.live(r) {
+                Some(_) => Value::Text(r.id(&self.model)),
+                None => Value::None,
+            };
+        }
         match (self.state.live(r), pos) {
             (Some(row), Some(p)) => row.fields.get(p).cloned().unwrap_or(Value::None),
             _ => Value::None,
@@ -206,8 +228,8 @@ impl Engine {
     pub(crate) fn read_field(&self, r: EntityRef, name: &str) -> Option<Value> {
         let def = self.model.entities.get_index(r.entity.index())?.1;
         let pos = def.fields.get_index_of(name)?;
-        let row = self.state.live(r)?;
-        row.fields.get(pos).cloned()
+        self.state.live(r)?;
+        Some(self.field_at(r, Some(pos)))
     }
 
     /// The item's current stage.
@@ -279,7 +301,9 @@ impl Engine {
             }
         }
         let model = self.model.clone();
-        let def = &model.entities[target.entity.index()];
+        let Some((_, def)) = model.entities.get_index(target.entity.index()) else {
+            return Err(RtError::new("unknown entity kind"));
+        };
         let pos = def.fields.get_index_of(last.as_str()).ok_or_else(|| {
             RtError::new(format!("{} has no field `{last}`", target.id(&model)))
         })?;
@@ -295,7 +319,9 @@ impl Engine {
             .state
             .live_mut(target)
             .ok_or_else(|| RtError::new(format!("{} does not exist", target.id(&model))))?;
-        let old = &mut row.fields[pos];
+        let Some(old) = row.fields.get_mut(pos) else {
+            return Err(RtError::new(format!("{} has no field `{last}`", target.id(&model))));
+        };
         if super::eval::values_equal_tz(old, &value, self.tz) {
             return Ok(None);
         }

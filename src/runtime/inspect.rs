@@ -68,10 +68,9 @@ impl Engine {
             let (subject, text) = match &job.kind {
                 JobKind::Rule { item, stage, rule, .. } => {
                     let label = rule_label(model, *stage, *rule).unwrap_or("rule");
-                    let unless = model
-                        .stage(*stage)
-                        .rules
-                        .get(*rule as usize)
+                    let unless = self
+                        .stage_def(*stage)
+                        .and_then(|s| s.rules.get(*rule as usize))
                         .is_some_and(|r| matches!(r.unless, Some(crate::model::Unless::Moved)));
                     let suffix = if unless { " unless moved" } else { "" };
                     (Some(*item), format!("rule `{label}`{suffix} of stage {}", stage_id(model, *stage)))
@@ -84,7 +83,7 @@ impl Engine {
                     let Some(inst) = self.state.processes.get(instance) else { continue };
                     (Some(inst.item), format!("wake process:{instance}"))
                 }
-                JobKind::Event(ev) => (Some(ev.item), format!("event {}", model.event(ev.event).words)),
+                JobKind::Event(ev) => (Some(ev.item), format!("event {}", self.event_words(ev.event))),
             };
             if item.is_some() && subject != item {
                 continue;
@@ -171,60 +170,62 @@ impl Engine {
     fn describe_cause(&self, kind: &CauseKind, at: &str) -> Vec<String> {
         let model = &self.model;
         match kind {
-            CauseKind::Command { text } => vec![format!("  ← command at {at}: {text}")],
-            CauseKind::Entry { item, stage } => vec![format!(
-                "  ← {} entered stage {} (pipeline {}) at {at}",
-                item.id(model),
-                stage_id(model, *stage),
-                pipeline_name(model, stage.pipeline)
-            )],
+            CauseKind::Command { verb, target, text } => {
+                let what = match (text, target) {
+                    (Some(text), _) => text.to_string(),
+                    (None, Some(t)) => format!("{} {}", verb.as_str(), t.id(model)),
+                    (None, None) => verb.as_str().to_string(),
+                };
+                vec![format!("  ← command at {at}: {what}")]
+            }
             CauseKind::Rule { item, stage, rule, scheduled_at, calendar: cal } => {
-                let def = model.stage(*stage).rules.get(*rule as usize);
+                let def = self.stage_def(*stage).and_then(|s| s.rules.get(*rule as usize));
                 let label = rule_label(model, *stage, *rule).unwrap_or("rule");
                 let mut lines = vec![format!(
-                    "  ← rule `{label}` of stage {} ran for {} at {at}{}",
+                    "  ← rule `{label}` of stage {} (pipeline {}) ran for {} at {at}{}",
                     stage_id(model, *stage),
+                    pipeline_name(model, stage.pipeline),
                     item.id(model),
                     def.map(|d| self.location(d.header_span)).unwrap_or_default()
                 )];
-                if let Some(t) = scheduled_at {
-                    lines.push(format!(
-                        "    scheduled at {} on the stage entry",
-                        datetime_text(Engine::moment(*t), self.tz)
-                    ));
-                    if let (Some(def), Some(cal_name)) = (def, cal) {
-                        if let Timing::After(d) = &def.timing {
-                            let cal = if cal_name == "standard" {
-                                WorkCalendar::standard(self.tz)
-                            } else {
-                                WorkCalendar::resolve(model, Some(cal_name), None, self.tz)
-                            };
-                            let start = Engine::moment(*t);
-                            for step in calendar::explain_working(start, d, &cal) {
-                                lines.push(format!("    {step}"));
-                            }
+                let Some(t) = scheduled_at else { return lines };
+                let start = Engine::moment(*t);
+                lines.push(format!("    scheduled at {} on the stage entry", datetime_text(start, self.tz)));
+                if let Some(def) = def {
+                    if let (Timing::After(d), Some(_)) = (&def.timing, &def.working_hours) {
+                        let cal = match cal.and_then(|c| model.calendars.get_index(c as usize)) {
+                            Some((_, c)) => WorkCalendar::from_def(c, self.tz),
+                            None => WorkCalendar::standard(self.tz),
+                        };
+                        for step in calendar::explain_working(start, d, &cal) {
+                            lines.push(format!("    {step}"));
                         }
                     }
                 }
                 lines
             }
-            CauseKind::Trigger { item, stage, trigger, event } => {
-                let span = model.stage(*stage).triggers.get(*trigger as usize).map(|t| t.span);
+            CauseKind::Trigger { item, stage, trigger } => {
+                let def = self.stage_def(*stage).and_then(|s| s.triggers.get(*trigger as usize));
+                let event = def.map_or("?", |t| self.event_words(t.event));
                 vec![format!(
                     "  ← trigger `when {event}` of stage {} moved {} at {at}{}",
                     stage_id(model, *stage),
                     item.id(model),
+                    def.map(|t| self.location(t.span)).unwrap_or_default()
+                )]
+            }
+            CauseKind::Process { process, instance, item } => {
+                let span = model.processes.get_index(process.index()).map(|(_, p)| p.span);
+                vec![format!(
+                    "  ← process {} (process:{instance}) on {} at {at}{}",
+                    process_name(model, *process).unwrap_or("?"),
+                    item.id(model),
                     span.map(|s| self.location(s)).unwrap_or_default()
                 )]
             }
-            CauseKind::Process { process, instance, item, span } => vec![format!(
-                "  ← process {} (process:{instance}) on {} at {at}{}",
-                process_name(model, *process).unwrap_or("?"),
-                item.id(model),
-                span.map(|s| self.location(s)).unwrap_or_default()
-            )],
             CauseKind::Event { item, event } => {
-                vec![format!("  ← event `{event}` about {} handled at {at}", item.id(model))]
+                let words = model.events.get_index(event.index()).map_or("?", |(w, _)| w.as_str());
+                vec![format!("  ← event `{words}` about {} handled at {at}", item.id(model))]
             }
         }
     }

@@ -58,8 +58,7 @@ impl Engine {
         self.state.last_instance += 1;
         let id = self.state.last_instance;
         self.log(Some(item), EffectKind::ProcessStarted { process, instance: id });
-        let span = Some(self.model.process(process).span);
-        let saved = self.push_cause(CauseKind::Process { process, instance: id, item, span });
+        let saved = self.push_cause(CauseKind::Process { process, instance: id, item });
         let inst = ProcessInstance { id, process, item, thread: Thread::new(Vec::new(), Vec::new()), cause: self.cause };
         self.drive(inst, None);
         self.cause = saved;
@@ -80,13 +79,8 @@ impl Engine {
 
     fn wake(&mut self, instance: u32, waker: Waker) {
         let Some(inst) = self.state.processes.remove(&instance) else { return };
-        let span = self.model.processes.get_index(inst.process.index()).map(|(_, p)| p.span);
-        let saved = self.push_cause(CauseKind::Process {
-            process: inst.process,
-            instance,
-            item: inst.item,
-            span,
-        });
+        let saved =
+            self.push_cause(CauseKind::Process { process: inst.process, instance, item: inst.item });
         self.drive(inst, Some(waker));
         self.cause = saved;
     }
@@ -295,7 +289,7 @@ impl Engine {
             StmtKind::WaitStage { stages } => {
                 let current = self.stage_of(proc.item);
                 let satisfied = current.is_some_and(|c| {
-                    stages.contains(&c) || self.model.stage(c).is_final()
+                    stages.contains(&c) || self.stage_def(c).is_some_and(|s| s.is_final())
                 });
                 if satisfied {
                     return None;

@@ -70,7 +70,6 @@ impl Engine {
             self.set_stage_fields(item, target);
             let by_user = by.take().or_else(|| self.responsible_of(item)).map(|u| self.user_arc(&u));
             self.log(Some(item), EffectKind::Stage { from, to: target, by: by_user, from_pipeline });
-            self.push_cause(CauseKind::Entry { item, stage: target });
             match self.run_on_enter_rules(item, target) {
                 Flow::Move(next) => {
                     from_pipeline = None;
@@ -118,10 +117,14 @@ impl Engine {
         let info = self.kind_info(item.entity).clone();
         if let Some(row) = self.state.live_mut(item) {
             if let Some(p) = info.stage {
-                row.fields[p] = Value::Stage(target);
+                if let Some(slot) = row.fields.get_mut(p) {
+                *slot = Value::Stage(target);
+            }
             }
             if let Some(p) = info.pipeline {
-                row.fields[p] = Value::Pipeline(target.pipeline);
+                if let Some(slot) = row.fields.get_mut(p) {
+                *slot = Value::Pipeline(target.pipeline);
+            }
             }
         }
     }
@@ -129,7 +132,9 @@ impl Engine {
     /// Step 4: the `on enter` rules of `stage`, in source order; a move ends them.
     fn run_on_enter_rules(&mut self, item: EntityRef, stage: StageRef) -> Flow {
         let model = self.model.clone();
-        let def = model.stage(stage);
+        let Some(def) = model.pipelines.get_index(stage.pipeline.index()).and_then(|(_, p)| p.stages.get(stage.index as usize)) else {
+            return Flow::Next;
+        };
         for (i, rule) in def.rules.iter().enumerate() {
             if !matches!(rule.timing, Timing::OnEnter) {
                 continue;
@@ -157,7 +162,14 @@ impl Engine {
         scheduled: Option<(Millis, Option<u32>)>,
     ) -> Flow {
         let model = self.model.clone();
-        let Some(def) = model.stage(stage).rules.get(rule as usize) else { return Flow::Next };
+        let Some(def) = model
+            .pipelines
+            .get_index(stage.pipeline.index())
+            .and_then(|(_, p)| p.stages.get(stage.index as usize))
+            .and_then(|s| s.rules.get(rule as usize))
+        else {
+            return Flow::Next;
+        };
         let mut ctx = Ctx { item: Some(item), rule: Some((stage, rule)), ..Ctx::default() };
         if let Some(Unless::Condition(cond)) = &def.unless {
             match self.eval_expr(&ctx, cond) {
@@ -185,20 +197,18 @@ impl Engine {
                 }
             }
         }
-        let calendar_name = scheduled
-            .and_then(|(_, c)| c)
-            .and_then(|c| model.calendars.get_index(c as usize))
-            .map(|(name, _)| name.clone())
-            .or_else(|| def.working_hours.as_ref().map(|_| "standard".to_string()));
         let saved = self.push_cause(CauseKind::Rule {
             item,
             stage,
             rule,
             scheduled_at: scheduled.map(|(t, _)| t),
-            calendar: calendar_name,
+            calendar: scheduled.and_then(|(_, c)| c),
         });
         let flow = self.run_block(&mut ctx, &def.body);
-        self.cause = saved;
+        // A move is attributed to this rule: the caller restores the cause after the move.
+        if !matches!(flow, Flow::Move(_)) {
+            self.cause = saved;
+        }
         flow
     }
 
@@ -213,16 +223,20 @@ impl Engine {
         if self.state.live(item).is_none() {
             return;
         }
+        let saved = self.cause;
         if let Flow::Move(target) = self.run_rule(item, stage, rule, Some(scheduled)) {
             self.move_to(item, target, None);
         }
+        self.cause = saved;
     }
 
     /// Step 5: schedules the `after` and `at` rules of `stage`.
     fn schedule_rules(&mut self, item: EntityRef, stage: StageRef) {
         let model = self.model.clone();
         let now = self.now_ms();
-        for (i, rule) in model.stage(stage).rules.iter().enumerate() {
+        let Some((_, pipeline)) = model.pipelines.get_index(stage.pipeline.index()) else { return };
+        let Some(def) = pipeline.stages.get(stage.index as usize) else { return };
+        for (i, rule) in def.rules.iter().enumerate() {
             let rule_index = i as u32;
             let ctx = Ctx { item: Some(item), rule: Some((stage, rule_index)), ..Ctx::default() };
             let (due, calendar) = match &rule.timing {
@@ -370,11 +384,13 @@ impl Engine {
             let matches = self.state.live(r).is_some_and(|row| {
                 row.auto_complete
                     && row.created_in == Some(left)
-                    && !row.fields[completed].truthy()
+                    && !row.fields.get(completed).is_some_and(Value::truthy)
             }) && self.owner_of(r) == Some(item);
             if matches {
                 if let Some(row) = self.state.live_mut(r) {
-                    row.fields[completed] = Value::Bool(true);
+                    if let Some(slot) = row.fields.get_mut(completed) {
+                *slot = Value::Bool(true);
+            }
                 }
                 let info = self.activity_info(r);
                 self.log(Some(item), EffectKind::ActivityCompleted(Box::new(info)));
@@ -430,7 +446,7 @@ impl Engine {
     /// Step 6, first half: wake-ups of the item's processes waiting on `stage`, or on any
     /// stage when it is final, by instance id.
     fn queue_stage_wakes(&mut self, item: EntityRef, stage: StageRef) {
-        let is_final = self.model.stage(stage).is_final();
+        let is_final = self.stage_def(stage).is_some_and(|s| s.is_final());
         let waiting: Vec<u32> = self
             .state
             .processes

@@ -201,6 +201,19 @@ impl State {
         self.row_mut(r).filter(|row| !row.deleted)
     }
 
+    /// Pads or cuts every row to its kind's field count in `model`.
+    pub fn fit_to(&mut self, model: &crate::model::Model) {
+        for (kind, rows) in self.entities.iter_mut().enumerate() {
+            let Some((_, def)) = model.entities.get_index(kind) else { continue };
+            let want = def.fields.len();
+            for row in rows.iter_mut().filter(|r| r.fields.len() != want) {
+                let mut fields = std::mem::take(&mut row.fields).into_vec();
+                fields.resize(want, Value::None);
+                row.fields = fields.into_boxed_slice();
+            }
+        }
+    }
+
     /// How many entities of a kind were ever created (the last number given).
     pub fn count(&self, kind: crate::model::EntityId) -> u32 {
         self.entities.get(kind.index()).map_or(0, |rows| rows.len() as u32)

@@ -125,9 +125,11 @@ impl Engine {
         }
         let Some(current) = self.stage_of(item) else { return };
         let model = self.model.clone();
-        let pipeline = model.pipeline(current.pipeline);
-        let words = model.event(ev.event).words.clone();
-        let saved = self.push_cause(CauseKind::Event { item, event: words });
+        let Some((_, pipeline)) = model.pipelines.get_index(current.pipeline.index()) else { return };
+        if model.events.get_index(ev.event.index()).is_none() {
+            return;
+        }
+        let saved = self.push_cause(CauseKind::Event { item, event: ev.event });
         let mut ctx = Ctx::for_item(item);
         ctx.vars = ev.payload.iter().map(|(n, v)| (n.clone(), Some(v.clone()))).collect();
         for (si, stage) in pipeline.stages.iter().enumerate() {
@@ -164,8 +166,7 @@ impl Engine {
                     None => None,
                 };
                 let target = StageRef { pipeline: current.pipeline, index: si };
-                let event = model.event(trigger.event).words.clone();
-                self.push_cause(CauseKind::Trigger { item, stage: target, trigger: ti as u32, event });
+                self.push_cause(CauseKind::Trigger { item, stage: target, trigger: ti as u32 });
                 self.move_to(item, target, by);
                 self.cause = saved;
                 return;

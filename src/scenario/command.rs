@@ -18,23 +18,53 @@ pub struct Command {
 #[derive(Clone, Debug, PartialEq)]
 pub enum CommandKind {
     /// `clock 2026-03-02 09:00 Europe/Paris`
-    Clock { at: NaiveDateTime, timezone: Option<Ident> },
+    Clock {
+        at: NaiveDateTime,
+        timezone: Option<Ident>,
+    },
     /// `seed 42`
     Seed(u64),
     /// `user alice "Alice Martin" { supervisor: @bob }`
-    User { id: Ident, name: String, fields: Option<Record> },
+    User {
+        id: Ident,
+        name: String,
+        fields: Option<Record>,
+    },
     /// `create deal d1 { title: "Boiler" }`: `kind` is the item name (`deal`).
-    Create { kind: Ident, alias: Ident, fields: Option<Record> },
+    Create {
+        kind: Ident,
+        alias: Ident,
+        fields: Option<Record>,
+    },
     /// `set d1.contact.phone = "…"`: `path` is never empty.
-    Set { target: Ref, path: Vec<Ident>, value: Value },
+    Set {
+        target: Ref,
+        path: Vec<Ident>,
+        value: Value,
+    },
     /// `move d1 to won as @alice`
-    Move { item: Ref, stage: StageName, by: Option<Ident> },
+    Move {
+        item: Ref,
+        stage: StageName,
+        by: Option<Ident>,
+    },
     /// `complete task of d1 where …`, `pay invoice i1`, `click email of d1 { url: "…" }`
-    Act { action: RecordAction, target: Target, fields: Option<Record> },
+    Act {
+        action: RecordAction,
+        target: Target,
+        fields: Option<Record>,
+    },
     /// `emit form submitted contact_us d1 { fields: "…" }`: the words before the item.
-    Emit { words: Vec<Ident>, item: Ref, payload: Option<Record> },
+    Emit {
+        words: Vec<Ident>,
+        item: Ref,
+        payload: Option<Record>,
+    },
     /// `start process payment_follow_up on d1`
-    StartProcess { process: Ident, item: Ref },
+    StartProcess {
+        process: Ident,
+        item: Ref,
+    },
     /// `advance 1 day`
     Advance(Duration),
     /// `advance to 2026-03-05 10:00` (a date alone means 00:00)
@@ -45,9 +75,15 @@ pub enum CommandKind {
     Pending(Option<Ref>),
     Effects,
     /// `expect [no] KIND { KEY: VALUE | KEY contains VALUE, … }`
-    ExpectEffect { negated: bool, kind: Ident, patterns: Vec<Pattern> },
+    ExpectEffect {
+        negated: bool,
+        kind: Ident,
+        patterns: Vec<Pattern>,
+    },
     /// `expect EXPR`: the byte range of the expression, read by `syntax::parse_expr`.
-    ExpectExpr { expr: Span },
+    ExpectExpr {
+        expr: Span,
+    },
 }
 
 impl CommandKind {
@@ -205,7 +241,10 @@ pub enum ValueKind {
     /// A bare name: an alias, a stage, a pipeline, an enum member, a calendar.
     Name(String),
     /// `deal:1`
-    Id { kind: String, n: u32 },
+    Id {
+        kind: String,
+        n: u32,
+    },
     List(Vec<Value>),
     Record(Record),
 }

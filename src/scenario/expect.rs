@@ -84,8 +84,12 @@ impl Runner {
             .iter()
             .map(|effect| patterns.iter().filter(|p| self.pattern_matches(effect, p)).count())
             .collect();
-        let matching: Vec<&Json> =
-            effects.iter().zip(&scores).filter(|(_, s)| **s == patterns.len()).map(|(e, _)| e).collect();
+        let matching: Vec<&Json> = effects
+            .iter()
+            .zip(&scores)
+            .filter(|(_, s)| **s == patterns.len())
+            .map(|(e, _)| e)
+            .collect();
         let shown = self.patterns_text(patterns);
         let counted = match matching.len() {
             1 => format!("1 `{}` effect matches {shown}", kind.text),
@@ -108,8 +112,10 @@ impl Runner {
                     Some(index) => {
                         let effect = &effects[index];
                         details.push(format!("closest: {}", compact(effect)));
-                        for pattern in patterns.iter().filter(|p| !self.pattern_matches(effect, p)) {
-                            let actual = lookup(effect, &pattern.key).map_or("missing".into(), compact);
+                        for pattern in patterns.iter().filter(|p| !self.pattern_matches(effect, p))
+                        {
+                            let actual =
+                                lookup(effect, &pattern.key).map_or("missing".into(), compact);
                             details.push(format!("`{}` is {actual}", pattern.key_text()));
                         }
                     }
@@ -135,8 +141,7 @@ impl Runner {
 
     /// Every pattern key must be a §9 key of the kind (its first segment).
     fn check_pattern_keys(&self, kind: &Ident, patterns: &[Pattern]) -> Result<(), ScenarioError> {
-        let known: Vec<&str> =
-            COMMON_KEYS.iter().chain(kind_keys(&kind.text)).copied().collect();
+        let known: Vec<&str> = COMMON_KEYS.iter().chain(kind_keys(&kind.text)).copied().collect();
         for pattern in patterns {
             let Some(first) = pattern.key.first() else { continue };
             if known.contains(&first.as_str()) {
@@ -191,7 +196,10 @@ impl Runner {
             }),
             ValueKind::Record(record) => actual.as_object().is_some_and(|object| {
                 record.entries.iter().all(|entry| {
-                    self.value_matches(object.get(entry.key.as_str()).unwrap_or(&Json::Null), &entry.value)
+                    self.value_matches(
+                        object.get(entry.key.as_str()).unwrap_or(&Json::Null),
+                        &entry.value,
+                    )
                 })
             }),
         }
@@ -216,7 +224,8 @@ impl Runner {
     /// Whether a §9 moment text is the local moment `at` in the clock's timezone.
     fn same_instant(&self, text: &str, at: chrono::NaiveDateTime) -> bool {
         let expected: DateTime<Utc> = local_to_utc(at, self.engine.timezone());
-        DateTime::parse_from_rfc3339(text).is_ok_and(|actual| actual.with_timezone(&Utc) == expected)
+        DateTime::parse_from_rfc3339(text)
+            .is_ok_and(|actual| actual.with_timezone(&Utc) == expected)
     }
 
     // -- expressions --------------------------------------------------------------------------
@@ -244,7 +253,11 @@ impl Runner {
             }
         }
         let verdict = if value.is_none() { "false (it is none)" } else { "false" };
-        Err(ScenarioError::ExpectFailed { span, message: format!("`{source}` is {verdict}"), details })
+        Err(ScenarioError::ExpectFailed {
+            span,
+            message: format!("`{source}` is {verdict}"),
+            details,
+        })
     }
 
     /// Evaluates the expression at `span` (a bare expression typed at the REPL) with every

@@ -344,7 +344,9 @@ impl Runner {
                     span,
                     "too late to set the clock",
                 )
-                .with_note("`clock` may appear only before the first command that changes the state")
+                .with_note(
+                    "`clock` may appear only before the first command that changes the state",
+                )
                 .with_help("move `clock` to the top of the scenario, or use `advance`"),
             ));
         }
@@ -373,7 +375,8 @@ impl Runner {
         name: &str,
         fields: Option<&Record>,
     ) -> Result<(), ScenarioError> {
-        let mut user = UserSpec { id: id.text.clone(), name: name.to_string(), ..UserSpec::default() };
+        let mut user =
+            UserSpec { id: id.text.clone(), name: name.to_string(), ..UserSpec::default() };
         for entry in fields.map_or(&[][..], |r| &r.entries[..]) {
             match entry.key.as_str() {
                 "supervisor" => user.supervisor = Some(self.user_value(&entry.value)?),
@@ -532,7 +535,11 @@ impl Runner {
             let kind = &self.model.entity(def.entity).name;
             return Err(ScenarioError::invalid(Diagnostic::new(
                 Code::E0104,
-                format!("process `{}` runs on a {kind}, not on {}", process.text, self.id_text(entity)),
+                format!(
+                    "process `{}` runs on a {kind}, not on {}",
+                    process.text,
+                    self.id_text(entity)
+                ),
                 item.span,
                 format!("not a {kind}"),
             )));
@@ -580,7 +587,11 @@ impl Runner {
     }
 
     /// `deal` → `Deal`'s id (an item name, as in ids).
-    pub(super) fn kind_by_item_name(&self, name: &str, span: Span) -> Result<EntityId, ScenarioError> {
+    pub(super) fn kind_by_item_name(
+        &self,
+        name: &str,
+        span: Span,
+    ) -> Result<EntityId, ScenarioError> {
         self.model.entity_by_item_name(name).ok_or_else(|| {
             let names = self.model.entities.values().map(|e| e.item_name.as_str());
             let mut diagnostic = Diagnostic::new(
@@ -607,7 +618,11 @@ impl Runner {
 
     /// The record a record command acts on: a given id or alias of the right kind, or the one
     /// open record of the kind of an item (SPEC §10).
-    fn resolve_target(&self, action: RecordAction, target: &Target) -> Result<EntityRef, ScenarioError> {
+    fn resolve_target(
+        &self,
+        action: RecordAction,
+        target: &Target,
+    ) -> Result<EntityRef, ScenarioError> {
         let kind_name = action.record_kind();
         let kind = self.model.entity_by_item_name(kind_name).ok_or_else(|| {
             ScenarioError::invalid(Diagnostic::new(
@@ -628,7 +643,10 @@ impl Runner {
                             r.span,
                             format!("not a {kind_name}"),
                         )
-                        .with_help(format!("write `{} of {r}` for its open {kind_name}", action.words())),
+                        .with_help(format!(
+                            "write `{} of {r}` for its open {kind_name}",
+                            action.words()
+                        )),
                     ));
                 }
                 Ok(record)
@@ -695,14 +713,20 @@ impl Runner {
             .iter()
             .find_map(|field| self.engine.field(entity, field).filter(|v| !v.is_none()));
         match title {
-            Some(value) => format!("{} \"{}\"", self.id_text(entity), self.engine.render_value(&value)),
+            Some(value) => {
+                format!("{} \"{}\"", self.id_text(entity), self.engine.render_value(&value))
+            }
             None => self.id_text(entity),
         }
     }
 
     /// A stage for `move`: `P.s`, or a stage id of the item's current pipeline, or one unique
     /// among the pipelines of its kind.
-    fn resolve_stage_for_item(&self, item: EntityRef, stage: &StageName) -> Result<StageRef, ScenarioError> {
+    fn resolve_stage_for_item(
+        &self,
+        item: EntityRef,
+        stage: &StageName,
+    ) -> Result<StageRef, ScenarioError> {
         if stage.pipeline.is_none() {
             if let Some(Value::Pipeline(pipeline)) = self.engine.field(item, "pipeline") {
                 if let Some(index) = self.model.pipeline(pipeline).stage_index(&stage.stage.text) {
@@ -736,7 +760,8 @@ impl Runner {
                 .filter(|(_, p)| pipeline.is_none_or(|name| p.name == name))
                 .flat_map(|(_, p)| p.stages.iter().map(|s| s.id.as_str()))
                 .collect();
-            let mut diagnostic = Diagnostic::new(Code::E0101, message.clone(), span, "no such stage");
+            let mut diagnostic =
+                Diagnostic::new(Code::E0101, message.clone(), span, "no such stage");
             if !message.contains("did you mean") {
                 if let Some(close) = suggest::closest(last, stages.iter().copied()) {
                     diagnostic = diagnostic.with_help(format!("did you mean `{close}`?"));
@@ -772,7 +797,12 @@ pub(super) fn unknown_key(entry: &Entry, message: &str, known: &[&str]) -> Scena
 }
 
 /// An unknown name in a record (`code`: E0101 for a field, E0102 for an argument).
-pub(super) fn unknown_name(code: Code, entry: &Entry, message: &str, known: &[&str]) -> ScenarioError {
+pub(super) fn unknown_name(
+    code: Code,
+    entry: &Entry,
+    message: &str,
+    known: &[&str],
+) -> ScenarioError {
     let mut diagnostic = Diagnostic::new(code, message, entry.key.span, "unknown key");
     diagnostic = match suggest::closest(&entry.key.text, known.iter().copied()) {
         Some(close) => diagnostic.with_help(format!("did you mean `{close}`?")),

@@ -62,7 +62,9 @@ fn summary(command: &Command, map: &SourceMap) -> String {
         CommandKind::AdvanceTo(at) => format!("advance to {at}"),
         CommandKind::Show(r) => format!("show {r}"),
         CommandKind::Timeline(r) => format!("timeline {r}"),
-        CommandKind::Tasks(r) => format!("tasks {}", r.as_ref().map_or("-".into(), |r| r.to_string())),
+        CommandKind::Tasks(r) => {
+            format!("tasks {}", r.as_ref().map_or("-".into(), |r| r.to_string()))
+        }
         CommandKind::Pending(r) => {
             format!("pending {}", r.as_ref().map_or("-".into(), |r| r.to_string()))
         }
@@ -78,7 +80,11 @@ fn summary(command: &Command, map: &SourceMap) -> String {
                     format!("{}{op} {}", p.key_text(), value_text(&p.value))
                 })
                 .collect();
-            format!("expect{} {kind} {{{}}}", if *negated { " no" } else { "" }, patterns.join(", "))
+            format!(
+                "expect{} {kind} {{{}}}",
+                if *negated { " no" } else { "" },
+                patterns.join(", ")
+            )
         }
         CommandKind::ExpectExpr { expr } => format!("expect [{}]", text(*expr)),
     }
@@ -135,7 +141,10 @@ fn every_command_of_spec_section_10_parses() {
             r#"create deal d2 { title: "Roof", responsible: @alice, pipeline: b2b, stage: intake }"#,
             r#"create deal d2 {title: "Roof", responsible: @alice, pipeline: name b2b, stage: name intake}"#,
         ),
-        ("create invoice i1 { deal: d1, amount: 1200.50 }", "create invoice i1 {deal: name d1, amount: num 1200.50}"),
+        (
+            "create invoice i1 { deal: d1, amount: 1200.50 }",
+            "create invoice i1 {deal: name d1, amount: num 1200.50}",
+        ),
         ("create company co1", "create company co1 -"),
         ("set d1.contact = c1", "set d1 contact = name c1"),
         ("set task:1.status = in_progress", "set task:1 status = name in_progress"),
@@ -177,7 +186,10 @@ fn every_command_of_spec_section_10_parses() {
             r#"emit form submitted contact_us d1 { fields: "…" }"#,
             r#"emit [form submitted contact_us] d1 {fields: "…"}"#,
         ),
-        (r#"emit webhook erp_sync deal:1 { status: "ok" }"#, r#"emit [webhook erp_sync] deal:1 {status: "ok"}"#),
+        (
+            r#"emit webhook erp_sync deal:1 { status: "ok" }"#,
+            r#"emit [webhook erp_sync] deal:1 {status: "ok"}"#,
+        ),
         ("start process payment_follow_up on d1", "start payment_follow_up d1"),
         ("advance 1 day", "advance 0w 1d 0h 0m"),
         ("advance 3 days 4 hours", "advance 0w 3d 4h 0m"),
@@ -201,8 +213,14 @@ fn every_command_of_spec_section_10_parses() {
         ),
         ("expect no notify { to: @bob }", "expect no notify {to: @bob}"),
         ("expect no error", "expect no error {}"),
-        ("expect stage { entity: d1, to: won, at: 2026-03-02 10:00 }", "expect stage {entity: name d1, to: name won, at: datetime 2026-03-02 10:00:00}"),
-        ("expect details_changed { fields.name: \"x\" }", "expect details_changed {fields.name: \"x\"}"),
+        (
+            "expect stage { entity: d1, to: won, at: 2026-03-02 10:00 }",
+            "expect stage {entity: name d1, to: name won, at: datetime 2026-03-02 10:00:00}",
+        ),
+        (
+            "expect details_changed { fields.name: \"x\" }",
+            "expect details_changed {fields.name: \"x\"}",
+        ),
         ("expect d1.stage == won", "expect [d1.stage == won]"),
         ("expect d1.stage == won   # trailing comment", "expect [d1.stage == won]"),
         ("expect ready", "expect [ready]"),
@@ -224,7 +242,10 @@ fn invalid_lines_are_diagnostics() {
         ("advance to 2026-13-01 10:00", "ERR E0001 impossible date or time `2026-13-01 10:00`"),
         ("clock 2026-03-02 25:00", "ERR E0001 impossible date or time `2026-03-02 25:00`"),
         ("advance 4 hours 3 days", "ERR E0001 duration units must be strictly decreasing"),
-        ("advance 2 months", "ERR E0001 expected a unit (minutes, hours, days, weeks), found `months`"),
+        (
+            "advance 2 months",
+            "ERR E0001 expected a unit (minutes, hours, days, weeks), found `months`",
+        ),
         ("create deal { title: \"x\" }", "ERR E0001 expected a name, found `{`"),
         ("move d1 discussion", "ERR E0001 expected `to`, found `discussion`"),
         ("set d1 = 3", "ERR E0001 expected `.` and a field, found `=`"),

@@ -202,7 +202,8 @@ impl Runner {
                         value.span,
                         "not a member",
                     );
-                    if let Some(close) = suggest::closest(name, members.iter().map(String::as_str)) {
+                    if let Some(close) = suggest::closest(name, members.iter().map(String::as_str))
+                    {
                         diagnostic = diagnostic.with_help(format!("did you mean `{close}`?"));
                     }
                     return Err(ScenarioError::invalid(diagnostic));
@@ -232,7 +233,10 @@ impl Runner {
                             &known,
                         ));
                     };
-                    fields.insert(entry.key.text.clone(), self.convert(&entry.value, &field.ty, owner)?);
+                    fields.insert(
+                        entry.key.text.clone(),
+                        self.convert(&entry.value, &field.ty, owner)?,
+                    );
                 }
                 Some(Value::record(fields))
             }
@@ -314,7 +318,12 @@ impl Runner {
         Ok(entity)
     }
 
-    fn mismatch_entity(&self, value: &ScenarioValue, found: EntityRef, kind: EntityId) -> ScenarioError {
+    fn mismatch_entity(
+        &self,
+        value: &ScenarioValue,
+        found: EntityRef,
+        kind: EntityId,
+    ) -> ScenarioError {
         let expected = &self.model.entity(kind).name;
         ScenarioError::invalid(Diagnostic::new(
             Code::E0104,
@@ -325,7 +334,11 @@ impl Runner {
     }
 
     /// A pipeline of `entity` by name.
-    fn pipeline_value(&self, entity: EntityId, value: &ScenarioValue) -> Result<PipelineId, ScenarioError> {
+    fn pipeline_value(
+        &self,
+        entity: EntityId,
+        value: &ScenarioValue,
+    ) -> Result<PipelineId, ScenarioError> {
         let ValueKind::Name(name) = &value.kind else {
             return Err(self.mismatch(value, &Type::Pipeline, ""));
         };
@@ -374,7 +387,10 @@ impl Runner {
         }
     }
 
-    pub(super) fn optional_text(&self, value: &ScenarioValue) -> Result<Option<String>, ScenarioError> {
+    pub(super) fn optional_text(
+        &self,
+        value: &ScenarioValue,
+    ) -> Result<Option<String>, ScenarioError> {
         match &value.kind {
             ValueKind::Text(text) => Ok(Some(text.clone())),
             ValueKind::None => Ok(None),
@@ -403,7 +419,8 @@ impl Runner {
             value.span,
             "no such calendar",
         );
-        if let Some(close) = suggest::closest(name, self.model.calendars.keys().map(String::as_str)) {
+        if let Some(close) = suggest::closest(name, self.model.calendars.keys().map(String::as_str))
+        {
             diagnostic = diagnostic.with_help(format!("did you mean `{close}`?"));
         }
         Err(ScenarioError::invalid(diagnostic))
@@ -420,11 +437,13 @@ impl Runner {
         for (index, def) in self.model.events.values().enumerate() {
             let mut holes = Vec::new();
             let mut position = 0;
-            if !match_parts(&def.signature, words, &mut position, &mut holes) || position != words.len()
+            if !match_parts(&def.signature, words, &mut position, &mut holes)
+                || position != words.len()
             {
                 continue;
             }
-            let leading = def.signature.iter().take_while(|p| matches!(p, SigPart::Word(_))).count();
+            let leading =
+                def.signature.iter().take_while(|p| matches!(p, SigPart::Word(_))).count();
             if best.as_ref().is_none_or(|(l, _, _)| leading > *l) {
                 best = Some((leading, EventId(index as u32), holes));
             }
@@ -432,14 +451,17 @@ impl Runner {
         let Some((_, event, holes)) = best else {
             let written: Vec<&str> = words.iter().map(Ident::as_str).collect();
             let written = written.join(" ");
-            let span = words.first().map_or(span, |w| w.span).to(words.last().map_or(span, |w| w.span));
+            let span =
+                words.first().map_or(span, |w| w.span).to(words.last().map_or(span, |w| w.span));
             let mut diagnostic = Diagnostic::new(
                 Code::E0102,
                 format!("unknown event `{written}`"),
                 span,
                 "no event has these words",
             );
-            if let Some(close) = suggest::closest(&written, self.model.events.keys().map(String::as_str)) {
+            if let Some(close) =
+                suggest::closest(&written, self.model.events.keys().map(String::as_str))
+            {
                 diagnostic = diagnostic.with_help(format!("did you mean `{close}`?"));
             }
             return Err(ScenarioError::invalid(diagnostic));
@@ -447,7 +469,9 @@ impl Runner {
         let mut args = IndexMap::new();
         for (param, word) in holes {
             let value = match &param.ty {
-                ParamType::Value(Type::Enum(members)) if !members.iter().any(|m| m == &word.text) => {
+                ParamType::Value(Type::Enum(members))
+                    if !members.iter().any(|m| m == &word.text) =>
+                {
                     return Err(ScenarioError::invalid(Diagnostic::new(
                         Code::E0104,
                         format!("`{}` is not one of {}", word.text, members.join(", ")),
@@ -455,7 +479,9 @@ impl Runner {
                         "not a member",
                     )))
                 }
-                ParamType::Value(Type::Enum(_)) | ParamType::Keywords(..) => Value::Enum(word.text.clone()),
+                ParamType::Value(Type::Enum(_)) | ParamType::Keywords(..) => {
+                    Value::Enum(word.text.clone())
+                }
                 _ => Value::Text(word.text.clone()),
             };
             args.insert(param.name.clone(), value);

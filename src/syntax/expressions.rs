@@ -15,7 +15,7 @@ use crate::ast::{
     BinaryOp, DelayExpr, Duration, Expr, ExprKind, Literal, Template, TemplatePart, UnaryOp,
 };
 use crate::diag::{suggest, Code, Diagnostic};
-use crate::span::Span;
+use crate::span::{Ident, Span};
 
 use super::grammar::Rule;
 use super::{Ctx, MAX_EXPR_DEPTH};
@@ -175,7 +175,7 @@ fn binary_op(rule: Rule) -> Option<BinaryOp> {
 pub(crate) fn parse_primary(ctx: &Ctx<'_>, pair: Pair<'_, Rule>) -> Option<Built> {
     let span = ctx.span(&pair);
     match pair.as_rule() {
-        Rule::name => Built::leaf(ctx, ExprKind::Name(ctx.ident(&pair)), span),
+        Rule::name => parse_name(ctx, &pair),
         Rule::number_lit => {
             Built::leaf(ctx, ExprKind::Literal(Literal::Number(pair.as_str().into())), span)
         }
@@ -199,6 +199,18 @@ pub(crate) fn parse_primary(ctx: &Ctx<'_>, pair: Pair<'_, Rule>) -> Option<Built
             parse_bad_date(ctx, &pair);
             None
         }
+        Rule::time_of_day => {
+            ctx.error(
+                Diagnostic::new(
+                    Code::E0001,
+                    format!("a time of day such as `{}` is only allowed in a calendar", pair.as_str()),
+                    span,
+                    "time of day",
+                )
+                .with_help("write a date and time, such as `2026-03-02 09:30`"),
+            );
+            None
+        }
         Rule::duration_lit => {
             let duration = parse_duration_lit(ctx, pair)?;
             Built::leaf(ctx, ExprKind::Literal(Literal::Duration(duration)), span)
@@ -212,6 +224,26 @@ pub(crate) fn parse_primary(ctx: &Ctx<'_>, pair: Pair<'_, Rule>) -> Option<Built
         Rule::path => parse_path(ctx, pair),
         _ => None,
     }
+}
+
+/// `name`: a name and the fields after it, `deal.contact.name`, as a `Name`/`Field` chain.
+pub(crate) fn parse_name(ctx: &Ctx<'_>, pair: &Pair<'_, Rule>) -> Option<Built> {
+    let start = ctx.base + pair.as_span().start();
+    let mut offset = start;
+    let mut built: Option<Built> = None;
+    for segment in pair.as_str().split('.') {
+        let ident = Ident::new(segment, Span::new(ctx.file, offset, offset + segment.len()));
+        offset += segment.len() + 1;
+        built = Some(match built {
+            None => Built::leaf(ctx, ExprKind::Name(ident), Span::new(ctx.file, start, offset - 1))?,
+            Some(base) => {
+                let span = base.expr.span.to(ident.span);
+                let depth = base.depth + 1;
+                Built::new(ctx, ExprKind::Field(Box::new(base.expr), ident), span, depth)?
+            }
+        });
+    }
+    built
 }
 
 /// `[a, b, c]`
@@ -243,11 +275,11 @@ fn parse_paren_expr(ctx: &Ctx<'_>, pair: Pair<'_, Rule>) -> Option<Built> {
     Built::new(ctx, built.expr.kind, span, built.depth + 1)
 }
 
-/// `deal.contact.name` or `@alice.name` in a call.
+/// `@alice.name` in a call.
 fn parse_path(ctx: &Ctx<'_>, pair: Pair<'_, Rule>) -> Option<Built> {
     let mut inner = pair.into_inner();
     let root = inner.next()?;
-    let mut built = parse_primary_root(ctx, root)?;
+    let mut built = parse_primary(ctx, root)?;
     for segment in inner {
         let ident = ctx.ident(&segment);
         let span = built.expr.span.to(ident.span);
@@ -261,13 +293,6 @@ fn parse_path(ctx: &Ctx<'_>, pair: Pair<'_, Rule>) -> Option<Built> {
     Some(built)
 }
 
-fn parse_primary_root(ctx: &Ctx<'_>, root: Pair<'_, Rule>) -> Option<Built> {
-    let span = ctx.span(&root);
-    match root.as_rule() {
-        Rule::user_lit => parse_primary(ctx, root),
-        _ => Built::leaf(ctx, ExprKind::Name(ctx.ident(&root)), span),
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Dates and times
@@ -302,7 +327,7 @@ pub(crate) fn parse_time_of_day(ctx: &Ctx<'_>, pair: &Pair<'_, Rule>) -> Option<
     let text = pair.as_str();
     let time = time_of(text);
     if time.is_none() {
-        ctx.syntax_error(format!("impossible time `{text}`"), ctx.span(pair), "not a time of day");
+        ctx.error(impossible_time(text, ctx.span(pair)));
     }
     time
 }
@@ -311,6 +336,11 @@ fn time_of(text: &str) -> Option<NaiveTime> {
     let hour = text.get(0..2)?.parse().ok()?;
     let minute = text.get(3..5)?.parse().ok()?;
     NaiveTime::from_hms_opt(hour, minute, 0)
+}
+
+fn impossible_time(text: &str, span: Span) -> Diagnostic {
+    Diagnostic::new(Code::E0001, format!("impossible time `{text}`"), span, "not a time of day")
+        .with_help("hours go from 00 to 23 and minutes from 00 to 59")
 }
 
 /// `2026-03-02 09:30` or `2026-03-02T09:30`.
@@ -331,7 +361,7 @@ fn parse_datetime_lit(ctx: &Ctx<'_>, pair: &Pair<'_, Rule>) -> Option<chrono::Na
     };
     let Some(time) = text.get(11..).and_then(time_of) else {
         let time_text = text.get(11..).unwrap_or("");
-        ctx.syntax_error(format!("impossible time `{time_text}`"), ctx.span(pair), "not a time");
+        ctx.error(impossible_time(time_text, ctx.span(pair)));
         return None;
     };
     Some(date.and_time(time))

@@ -138,7 +138,7 @@ pub(crate) fn phrase(rule: Rule) -> &'static str {
         kw_workdays | workdays_entry => "`workdays`",
         kw_working => "`working`",
         datetime_lit => "a date and time such as `2026-03-02 09:30`",
-        date_lit | bad_date => "a date such as `2026-03-02`",
+        date_lit | bad_date | date_start => "a date such as `2026-03-02`",
         time_of_day => "a time such as `09:30`",
         number_lit | numeric => "a number",
         duration_lit | duration_pair | delay | delay_const | bad_delay => {
@@ -212,7 +212,7 @@ pub(crate) fn phrase(rule: Rule) -> &'static str {
         if_stmt => "`if`",
         else_if => "`else if`",
         for_stmt => "`for each`",
-        call => "an action",
+        call | call_head => "an action",
         call_item | call_value | part_start => "an argument",
         path => "a field path such as `deal.title`",
         named_arg => "a named argument such as `deadline: in 2 days`",
@@ -254,7 +254,18 @@ pub(crate) fn explain(ctx: &Ctx<'_>, check: Rule, start: usize, end: usize) {
     }
     let region = ctx.text.get(start..end).unwrap_or("");
     match BpParser::parse(check, region) {
-        Err(error) => ctx.error(pest_error(&ctx.at(start), &error, phrase(check))),
+        Err(error) => {
+            // The region is one line: its end is the end of the line.
+            let mut diagnostic = pest_error(&ctx.at(start), &error, phrase(check));
+            let (end_of_file, end_of_line) = (phrase(Rule::EOI), phrase(Rule::end_of_line));
+            diagnostic.message = diagnostic.message.replace(end_of_file, end_of_line);
+            diagnostic.primary.text = diagnostic.primary.text.replace(end_of_file, end_of_line);
+            if check == Rule::stmt_check && diagnostic.help.is_none() {
+                let help = statement_help(ctx, diagnostic.span());
+                diagnostic = diagnostic.with_help_opt(help);
+            }
+            ctx.error(diagnostic)
+        }
         // Valid alone but not where it stands (for example a whole item inside a block).
         Ok(_) => ctx.syntax_error(
             format!("expected {}", phrase(check)),
@@ -286,10 +297,6 @@ pub(crate) fn pest_error(ctx: &Ctx<'_>, error: &Error<Rule>, fallback: &str) -> 
             let word = ctx.text.get(span.range()).unwrap_or("");
             if let Some(help) = suggest::did_you_mean(word, keywords) {
                 diagnostic = diagnostic.with_help(help);
-            } else if positives.contains(&Rule::call_item) && is_operator_start(word) {
-                diagnostic = diagnostic.with_help(
-                    "an action call takes words and values; put an expression in `( … )`",
-                );
             }
             diagnostic
         }
@@ -307,8 +314,17 @@ fn label(expected: &str) -> String {
     }
 }
 
-fn is_operator_start(word: &str) -> bool {
-    word.starts_with(['+', '-', '*', '/', '<', '>', '=', '!', '?'])
+/// Help for a statement that stops at an unexpected token: `x = 5` wants `set`, an operator in
+/// a call wants parentheses (SPEC §5: operators are not parts of a call).
+fn statement_help(ctx: &Ctx<'_>, at: Span) -> Option<String> {
+    let rest = ctx.text.get(at.start as usize..).unwrap_or("");
+    if rest.starts_with('=') && !rest.starts_with("==") {
+        Some("to change a field, write `set PATH = VALUE`; to name a value, `let NAME = VALUE`".into())
+    } else if rest.starts_with(['+', '-', '*', '/', '<', '>', '=', '!', '?']) {
+        Some("an action call takes words and values; put an expression in `( … )`".into())
+    } else {
+        None
+    }
 }
 
 /// "a, b or c" from the rules pest expected, each named once, operators folded together and

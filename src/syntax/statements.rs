@@ -7,11 +7,12 @@
 use pest::iterators::Pair;
 
 use crate::ast::{
-    ArgValue, Block, Call, CallPart, CallPartKind, Expr, ExprKind, LetValue, NamedArg, NamedArgs,
+    ArgValue, Block, Call, CallPart, CallPartKind, Expr, ExprKind, LetValue, Literal, NamedArg,
+    NamedArgs,
     StageRef, Stmt, StmtKind, WorkingHours,
 };
 
-use super::expressions::{parse_delay, parse_expr, parse_primary};
+use super::expressions::{parse_delay, parse_expr, parse_name, parse_primary};
 use super::grammar::{explain, Rule};
 use super::{children, Ctx};
 
@@ -227,7 +228,7 @@ pub(crate) fn parse_call(ctx: &Ctx<'_>, pair: Pair<'_, Rule>) -> Option<Call> {
     let mut ok = true;
     for part in children(pair) {
         match part.as_rule() {
-            Rule::word => parts.push(word_part(ctx, &part)),
+            Rule::word => parts.push(word_part(ctx, &part)?),
             Rule::call_item => match parse_call_item(ctx, part) {
                 Some(item) => parts.push(item),
                 None => ok = false,
@@ -254,16 +255,33 @@ pub(crate) fn parse_event_call(ctx: &Ctx<'_>, pair: Pair<'_, Rule>) -> Option<Ca
     let mut parts = Vec::new();
     for part in children(pair) {
         match part.as_rule() {
-            Rule::event_word => parts.push(word_part(ctx, &part)),
+            Rule::event_word => parts.push(word_part(ctx, &part)?),
             _ => parts.push(parse_call_item(ctx, part)?),
         }
     }
     Some(Call { parts, named: None, span })
 }
 
-fn word_part(ctx: &Ctx<'_>, pair: &Pair<'_, Rule>) -> CallPart {
-    let ident = ctx.ident(pair);
-    CallPart { span: ident.span, kind: CallPartKind::Word(ident) }
+/// `word` / `event_word`: a bare word, a path (`deal.title`) or a literal word (`true`,
+/// `false`, `none`, `now`).
+fn word_part(ctx: &Ctx<'_>, pair: &Pair<'_, Rule>) -> Option<CallPart> {
+    let span = ctx.span(pair);
+    let literal = match pair.as_str() {
+        "true" => Some(ExprKind::Literal(Literal::Bool(true))),
+        "false" => Some(ExprKind::Literal(Literal::Bool(false))),
+        "none" => Some(ExprKind::Literal(Literal::None)),
+        "now" => Some(ExprKind::Now),
+        text if text.contains('.') => {
+            let built = parse_name(ctx, pair)?;
+            return Some(CallPart { kind: CallPartKind::Value(built.expr), span });
+        }
+        _ => None,
+    };
+    let kind = match literal {
+        Some(kind) => CallPartKind::Value(Expr { kind, span }),
+        None => CallPartKind::Word(ctx.ident(pair)),
+    };
+    Some(CallPart { kind, span })
 }
 
 /// `call_item` / `event_item`: one part, or a run of parts joined by `,`.
@@ -273,7 +291,7 @@ fn parse_call_item(ctx: &Ctx<'_>, pair: Pair<'_, Rule>) -> Option<CallPart> {
     let mut ok = true;
     for atom in pair.into_inner() {
         let part = match atom.as_rule() {
-            Rule::word | Rule::event_word => Some(word_part(ctx, &atom)),
+            Rule::word | Rule::event_word => word_part(ctx, &atom),
             _ => {
                 let atom_span = ctx.span(&atom);
                 parse_primary(ctx, atom)

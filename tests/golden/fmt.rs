@@ -122,8 +122,13 @@ fn files_in(folder: &str) -> Vec<PathBuf> {
 
 #[test]
 fn properties_hold_for_every_example_stdlib_and_test_program() {
-    let folders =
-        ["examples", "stdlib", "tests/golden/parse/ok", "tests/golden/check/pass", "tests/golden/fmt"];
+    let folders = [
+        "examples",
+        "stdlib",
+        "tests/golden/parse/ok",
+        "tests/golden/check/pass",
+        "tests/golden/fmt",
+    ];
     let mut count = 0;
     for folder in folders {
         for path in files_in(folder) {
@@ -188,7 +193,8 @@ fn text(bytes: &[u8]) -> String {
 }
 
 const MESSY: &str = "const  a=1\npipeline sales for Deal {\nstage new\n  stage won success }\n";
-const CLEAN: &str = "const a = 1\n\npipeline sales for Deal {\n  stage new\n  stage won success\n}\n";
+const CLEAN: &str =
+    "const a = 1\n\npipeline sales for Deal {\n  stage new\n  stage won success\n}\n";
 
 #[test]
 fn check_lists_the_files_that_would_change_and_exits_1() {

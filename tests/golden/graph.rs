@@ -142,13 +142,15 @@ fn mermaid_labels_are_escaped_and_edges_join_declared_nodes() {
             let id: String =
                 line.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
             let words: Vec<&str> = line.split(' ').collect();
-            let is_edge = words.len() >= 3 && ["-.-", "-->", "==>", "-.->"].iter().any(|a| {
-                words[1] == *a || words[1].starts_with(&format!("{a}|"))
-            });
+            let is_edge = words.len() >= 3
+                && ["-.-", "-->", "==>", "-.->"]
+                    .iter()
+                    .any(|a| words[1] == *a || words[1].starts_with(&format!("{a}|")));
             if is_edge {
                 linked.insert(words[0].to_string());
                 linked.insert(words[words.len() - 1].to_string());
-            } else if line.starts_with(&format!("{id}(")) || line.starts_with(&format!("{id}["))
+            } else if line.starts_with(&format!("{id}("))
+                || line.starts_with(&format!("{id}["))
                 || line.starts_with(&format!("{id}>"))
             {
                 assert!(id != "end" && !id.starts_with(['o', 'x']), "{name}: bad id {id}");
@@ -174,7 +176,8 @@ fn a_program_with_errors_is_not_drawn() {
 
 #[test]
 fn an_unknown_pipeline_is_a_usage_error_naming_the_pipelines() {
-    let output = bp(&["graph", "tests/golden/graph/moves_triggers_and_processes.bp", "--pipeline", "salse"]);
+    let output =
+        bp(&["graph", "tests/golden/graph/moves_triggers_and_processes.bp", "--pipeline", "salse"]);
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(stdout(&output), "");
     assert_eq!(

@@ -46,7 +46,12 @@ fn header(text: &str, folder: &str) -> Header {
 }
 
 /// Runs `bp run` in process; returns (exit status, stdout, stderr).
-fn run(files: Vec<String>, scenario: &str, format: Format, until: Option<&str>) -> (u8, String, String) {
+fn run(
+    files: Vec<String>,
+    scenario: &str,
+    format: Format,
+    until: Option<&str>,
+) -> (u8, String, String) {
     let until = until.map(|u| bp::scenario::parse::parse_datetime_text(u).expect("a moment"));
     let args = RunArgs { files, scenario: scenario.to_string(), format, until };
     let (mut out, mut err) = (Vec::new(), Vec::new());
@@ -81,8 +86,10 @@ fn relative(path: &Path) -> String {
 fn assert_effect_lines(stdout: &str, case: &str) {
     let mut previous_seq = 0;
     for line in stdout.lines() {
-        let value: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{case}: {e}: {line}"));
-        let keys: Vec<&str> = value.as_object().expect("object").keys().map(String::as_str).collect();
+        let value: Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{case}: {e}: {line}"));
+        let keys: Vec<&str> =
+            value.as_object().expect("object").keys().map(String::as_str).collect();
         assert_eq!(keys[..4], ["seq", "at", "kind", "entity"], "{case}: {line}");
         let seq = value["seq"].as_u64().expect("seq is a number");
         assert_eq!(seq, previous_seq + 1, "{case}: seq counts from 1 without gaps");
@@ -101,7 +108,11 @@ fn scenarios() {
         let until = header.until.as_deref();
         let (code, stdout, stderr) = run(header.uses.clone(), &scenario, Format::Json, until);
         let again = run(header.uses.clone(), &scenario, Format::Json, until);
-        assert_eq!((code, &stdout, &stderr), (again.0, &again.1, &again.2), "{scenario}: determinism");
+        assert_eq!(
+            (code, &stdout, &stderr),
+            (again.0, &again.1, &again.2),
+            "{scenario}: determinism"
+        );
         assert_effect_lines(&stdout, &scenario);
         let stem = path.file_stem().and_then(|s| s.to_str()).expect("name");
         let mut settings = settings.clone();
@@ -140,14 +151,20 @@ fn bp_test_prints_one_line_per_scenario_then_the_totals() {
         assert!(line.starts_with("PASS ") || line.starts_with("FAIL "), "{line}");
     }
     settings().bind(|| {
-        insta::assert_snapshot!("run_bp_test_suite", format!("--- stdout\n{stdout}--- stderr\n{stderr}"))
+        insta::assert_snapshot!(
+            "run_bp_test_suite",
+            format!("--- stdout\n{stdout}--- stderr\n{stderr}")
+        )
     });
 }
 
 #[test]
 fn bp_test_on_a_single_passing_file_exits_0() {
     let (code, stdout, _) = test(&["tests/golden/run/suite/passes.bps"]);
-    assert_eq!((code, stdout.as_str()), (0, "PASS tests/golden/run/suite/passes.bps\n1 passed, 0 failed\n"));
+    assert_eq!(
+        (code, stdout.as_str()),
+        (0, "PASS tests/golden/run/suite/passes.bps\n1 passed, 0 failed\n")
+    );
 }
 
 #[test]
@@ -199,6 +216,7 @@ fn until_advances_after_the_last_line_and_rejects_a_malformed_moment() {
         "2026-02-30 10:00",
     ]);
     assert!(parsed.is_err(), "an impossible moment is a usage error");
-    let unknown = bp::cli::Cli::try_parse_from(["bp", "run", "a.bp", "--scenario", "s.bps", "--bogus"]);
+    let unknown =
+        bp::cli::Cli::try_parse_from(["bp", "run", "a.bp", "--scenario", "s.bps", "--bogus"]);
     assert!(unknown.is_err(), "unknown flags are refused");
 }

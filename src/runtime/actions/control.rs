@@ -94,7 +94,7 @@ pub(super) fn complete_tasks_from_stage(
         let open = engine.state.live(task).is_some_and(|row| {
             row.by_automation
                 && row.created_in.is_some_and(|s| stages.contains(&s))
-                && !matches!(&row.fields[status], Value::Enum(s) if s == "completed")
+                && !matches!(row.fields.get(status), Some(Value::Enum(s)) if s == "completed")
         });
         if open && engine.owner_of(task) == Some(item) {
             engine.complete_task_record(task, status);

@@ -459,7 +459,11 @@ pub fn expr(e: &Expr) -> String {
                 })
                 .collect();
             let kind = if template.triple { "text3" } else { "text" };
-            format!("({kind} {})", parts.join(" "))
+            if parts.is_empty() {
+                format!("({kind})")
+            } else {
+                format!("({kind} {})", parts.join(" "))
+            }
         }
         _ => print::expr(e),
     }
