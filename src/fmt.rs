@@ -55,9 +55,51 @@ pub fn format_source(name: &str, text: &str) -> Result<String, FormatError> {
 
 /// The canonical text of a parsed module; `src` is the text its spans point into.
 pub fn format_module(module: &Module, src: &str) -> String {
-    let mut formatter = Formatter { p: Printer::new(src, &module.comments) };
+    let attached = attached_docs(module);
+    let mut formatter = Formatter { p: Printer::new(src, &module.comments, attached) };
     formatter.items(&module.items);
     formatter.p.finish()
+}
+
+/// For each comment of the module: whether it is a line of a doc comment that the parser
+/// attached to a node (a `///` line that documents nothing must not start to).
+fn attached_docs(module: &Module) -> Vec<bool> {
+    use crate::ast::{Item, StageMember};
+    let mut spans = Vec::new();
+    let mut add = |doc: &Option<crate::ast::Doc>| spans.extend(doc.as_ref().map(|d| d.span));
+    for item in &module.items {
+        match item {
+            Item::Schema(schema) => {
+                add(&schema.doc);
+                schema.fields.iter().for_each(|f| add(&f.doc));
+            }
+            Item::Record(record) => {
+                add(&record.doc);
+                record.fields.iter().for_each(|f| add(&f.doc));
+            }
+            Item::Pipeline(pipeline) => {
+                add(&pipeline.doc);
+                for stage in &pipeline.stages {
+                    add(&stage.doc);
+                    for member in &stage.members {
+                        match member {
+                            StageMember::Rule(rule) => add(&rule.doc),
+                            StageMember::Trigger(trigger) => add(&trigger.doc),
+                        }
+                    }
+                }
+            }
+            Item::Calendar(calendar) => add(&calendar.doc),
+            Item::Const(constant) => add(&constant.doc),
+            Item::Process(process) => add(&process.doc),
+            Item::Action(action) => add(&action.doc),
+            Item::Event(event) => add(&event.doc),
+        }
+    }
+    let inside = |c: &crate::ast::Comment| {
+        spans.iter().any(|s| s.start <= c.span.start && c.span.end <= s.end)
+    };
+    module.comments.iter().map(inside).collect()
 }
 
 /// Checks that `formatted` parses without errors to the same items as `module`, spans aside,

@@ -47,25 +47,100 @@ pub const MAX_EXPR_DEPTH: u32 = 200;
 /// Syntax errors reported per file; more are summarised in one last diagnostic.
 const MAX_SYNTAX_ERRORS: usize = 100;
 
+/// Files at least this large are cut into pieces parsed on several threads.
+const PARALLEL_THRESHOLD: usize = 256 * 1024;
+
 /// Parses one registered file into a module, with its syntax diagnostics (E0001).
 pub fn parse_module(map: &SourceMap, file: FileId) -> (ast::Module, Vec<Diagnostic>) {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    parse_module_with(map, file, threads)
+}
+
+/// `parse_module` on at most `threads` threads. A large file is cut at top-level lines that
+/// follow a closing `}` (`Scan::splits`), where no item can continue, and the pieces are parsed
+/// independently; items and diagnostics come back in file order, so the result is the same as
+/// one parse.
+fn parse_module_with(
+    map: &SourceMap,
+    file: FileId,
+    threads: usize,
+) -> (ast::Module, Vec<Diagnostic>) {
     let text = map.get(file).text.as_str();
     let scan = comments::scan(text, file, 0);
     let mut module = ast::Module { file, items: Vec::new(), comments: scan.comments };
     if let Some(error) = scan.error {
         return (module, vec![error]);
     }
-    let ctx = Ctx::new(file, text, 0, &module.comments);
-    let items = match BpParser::parse(Rule::module, text) {
-        Ok(mut pairs) => pairs.next().map(|pair| items::parse_module(&ctx, pair)),
-        Err(error) => {
-            ctx.error(grammar::pest_error(&ctx, &error, "a top-level item"));
-            None
-        }
+    let docs = comments::doc_blocks(text, &module.comments);
+    let pieces = pieces(text.len(), &scan.splits, threads);
+    let parse = |&(start, end): &(usize, usize)| {
+        let ctx = Ctx::new(file, text, start, &module.comments, &docs);
+        parse_piece(&ctx, &text[start..end]);
+        ctx.into_parts()
     };
-    let diagnostics = ctx.finish();
-    module.items = items.unwrap_or_default();
-    (module, diagnostics)
+    let results: Vec<(Vec<ast::Item>, Vec<Diagnostic>)> = if pieces.len() == 1 {
+        pieces.iter().map(parse).collect()
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = pieces
+                .iter()
+                .map(|piece| {
+                    std::thread::Builder::new()
+                        .stack_size(PARSER_STACK)
+                        .spawn_scoped(scope, move || parse(piece))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .zip(&pieces)
+                .map(|(handle, piece)| match handle.map(|h| h.join()) {
+                    Ok(Ok(result)) => result,
+                    // No thread (or a panic, which is a bug): parse this piece here.
+                    _ => parse(piece),
+                })
+                .collect()
+        })
+    };
+    let mut diagnostics = Vec::new();
+    for (items, diags) in results {
+        module.items.extend(items);
+        diagnostics.extend(diags);
+    }
+    (module, finish_diagnostics(diagnostics))
+}
+
+/// Stack of a parsing thread: pest recurses a few frames per nesting level.
+const PARSER_STACK: usize = 32 * 1024 * 1024;
+
+/// `(start, end)` byte ranges covering `0..len`, about `len / threads` long, cut at `splits`.
+fn pieces(len: usize, splits: &[usize], threads: usize) -> Vec<(usize, usize)> {
+    let count = if len < PARALLEL_THRESHOLD { 1 } else { threads.max(1) };
+    let mut cuts = vec![0];
+    for k in 1..count {
+        let target = len * k / count;
+        let index = splits.partition_point(|&s| s < target);
+        if let Some(&cut) = splits.get(index) {
+            if cut > *cuts.last().unwrap_or(&0) && cut < len {
+                cuts.push(cut);
+            }
+        }
+    }
+    cuts.push(len);
+    cuts.windows(2).map(|w| (w[0], w[1])).collect()
+}
+
+/// Parses `piece` (the text of `ctx.text` from `ctx.base`) as a module: its items and
+/// diagnostics go to `ctx`.
+fn parse_piece(ctx: &Ctx<'_>, piece: &str) {
+    match BpParser::parse(Rule::module, piece) {
+        Ok(mut pairs) => {
+            if let Some(pair) = pairs.next() {
+                let items = items::parse_module(ctx, pair);
+                ctx.items.borrow_mut().extend(items);
+            }
+        }
+        Err(error) => ctx.error(grammar::pest_error(ctx, &error, "a top-level item")),
+    }
 }
 
 /// Parses the byte range `start..end` of a registered file as one expression (scenario
@@ -90,7 +165,8 @@ pub fn parse_expr(
     if let Some(error) = scan.error {
         return Err(vec![error]);
     }
-    let ctx = Ctx::new(file, full, start, &[]);
+    let docs = HashMap::new();
+    let ctx = Ctx::new(file, full, start, &[], &docs);
     let expr = match BpParser::parse(Rule::expr_only, text) {
         Ok(pairs) => pairs
             .flatten()
@@ -101,7 +177,7 @@ pub fn parse_expr(
             None
         }
     };
-    let diags = ctx.finish();
+    let diags = finish_diagnostics(ctx.into_parts().1);
     match expr {
         Some(expr) if diags.is_empty() => Ok(expr),
         _ if diags.is_empty() => Err(vec![Diagnostic::new(
@@ -123,26 +199,28 @@ pub(crate) struct Ctx<'a> {
     pub base: usize,
     comments: &'a [ast::Comment],
     diags: RefCell<Vec<Diagnostic>>,
+    /// The items built so far (by `parse_piece`).
+    items: RefCell<Vec<ast::Item>>,
     /// Doc blocks keyed by the offset of the first token after them (lookups only).
-    docs: HashMap<usize, ast::Doc>,
+    docs: &'a HashMap<usize, ast::Doc>,
 }
 
 impl<'a> Ctx<'a> {
-    fn new(file: FileId, text: &'a str, base: usize, comments: &'a [ast::Comment]) -> Ctx<'a> {
-        let docs = comments::doc_blocks(text, comments);
-        Ctx { file, text, base, comments, diags: RefCell::new(Vec::new()), docs }
+    fn new(
+        file: FileId,
+        text: &'a str,
+        base: usize,
+        comments: &'a [ast::Comment],
+        docs: &'a HashMap<usize, ast::Doc>,
+    ) -> Ctx<'a> {
+        let (diags, items) = (RefCell::new(Vec::new()), RefCell::new(Vec::new()));
+        Ctx { file, text, base, comments, diags, items, docs }
     }
 
-    /// A context for re-parsing `text[base..]` alone; its diagnostics go to `self`.
+    /// A context for re-parsing `text[base..]` alone (its diagnostics are returned by the
+    /// caller, not collected).
     fn at(&self, base: usize) -> Ctx<'a> {
-        Ctx {
-            file: self.file,
-            text: self.text,
-            base,
-            comments: self.comments,
-            diags: RefCell::new(Vec::new()),
-            docs: HashMap::new(),
-        }
+        Ctx::new(self.file, self.text, base, self.comments, self.docs)
     }
 
     /// The span of a pair in file coordinates, without the trailing spaces and comment that
@@ -197,23 +275,28 @@ impl<'a> Ctx<'a> {
         self.diags.borrow().len() >= MAX_SYNTAX_ERRORS
     }
 
-    fn finish(self) -> Vec<Diagnostic> {
-        let mut diags = self.diags.into_inner();
-        diags.sort_by_key(|d| (d.span().start, d.span().end));
-        diags.dedup_by(|a, b| a.span() == b.span() && a.message == b.message);
-        if diags.len() > MAX_SYNTAX_ERRORS {
-            let span = diags[MAX_SYNTAX_ERRORS].span();
-            let hidden = diags.len() - MAX_SYNTAX_ERRORS;
-            diags.truncate(MAX_SYNTAX_ERRORS);
-            diags.push(Diagnostic::new(
-                Code::E0001,
-                format!("too many syntax errors; {hidden} more not shown"),
-                span,
-                "the first one not shown",
-            ));
-        }
-        diags
+    fn into_parts(self) -> (Vec<ast::Item>, Vec<Diagnostic>) {
+        (self.items.into_inner(), self.diags.into_inner())
     }
+}
+
+/// Diagnostics in file order, without duplicates, at most `MAX_SYNTAX_ERRORS` of them and a
+/// last one saying how many more there were.
+fn finish_diagnostics(mut diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    diags.sort_by_key(|d| (d.span().start, d.span().end));
+    diags.dedup_by(|a, b| a.span() == b.span() && a.message == b.message);
+    if diags.len() > MAX_SYNTAX_ERRORS {
+        let span = diags[MAX_SYNTAX_ERRORS].span();
+        let hidden = diags.len() - MAX_SYNTAX_ERRORS;
+        diags.truncate(MAX_SYNTAX_ERRORS);
+        diags.push(Diagnostic::new(
+            Code::E0001,
+            format!("too many syntax errors; {hidden} more not shown"),
+            span,
+            "the first one not shown",
+        ));
+    }
+    diags
 }
 
 /// The inner pairs of `pair` that are not keywords or punctuation.
@@ -232,7 +315,11 @@ pub fn bench_calls(text: &str) -> usize {
     while lo < hi {
         let mid = (lo + hi) / 2;
         pest::set_call_limit(std::num::NonZeroUsize::new(mid));
-        if BpParser::parse(Rule::module, text).is_ok() { hi = mid } else { lo = mid + 1 }
+        if BpParser::parse(Rule::module, text).is_ok() {
+            hi = mid
+        } else {
+            lo = mid + 1
+        }
     }
     pest::set_call_limit(None);
     lo

@@ -647,10 +647,9 @@ fn not_a_kind(span: Span, words: &str) -> Diagnostic {
 }
 
 fn not_a_keyword(part: &CallPart, keywords: &[String], what: &str) -> Diagnostic {
-    let options: Vec<String> = keywords.iter().map(|k| format!("`{k}`")).collect();
     let mut diagnostic = Diagnostic::new(
         Code::E0104,
-        format!("{what} expects {}", options.join(" or ")),
+        format!("{what} expects {}", one_of(keywords)),
         part.span,
         "not one of the keywords",
     );
@@ -659,4 +658,13 @@ fn not_a_keyword(part: &CallPart, keywords: &[String], what: &str) -> Diagnostic
             .with_help_opt(suggest::did_you_mean(&word.text, keywords.iter().map(String::as_str)));
     }
     diagnostic
+}
+
+/// `` `a`, `b` or `c` ``.
+pub(crate) fn one_of(words: &[String]) -> String {
+    let quoted: Vec<String> = words.iter().map(|w| format!("`{w}`")).collect();
+    match quoted.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => quoted.join(""),
+    }
 }

@@ -8,7 +8,7 @@ use indexmap::IndexMap;
 
 use crate::ast::{self, ArgValue, CallPart, CallPartKind, ExprKind, NamedArgs};
 use crate::diag::{suggest, Code, Diagnostic};
-use crate::model::{self, ActionDef, Arg, EntityId, FieldDef, ParamType};
+use crate::model::{self, ActionDef, Arg, EntityDef, EntityId, FieldDef, ParamType};
 use crate::span::{Ident, Span};
 use crate::types::Type;
 
@@ -58,7 +58,8 @@ impl<'a> Ctx<'a> {
                         }
                     }
                     None => {
-                        let diagnostic = unknown_argument(action, &entry.name, kind_fields);
+                        let kind = info.kind.map(|k| self.model().entity(k));
+                        let diagnostic = unknown_argument(action, &entry.name, kind);
                         self.push(diagnostic);
                         return None;
                     }
@@ -363,28 +364,35 @@ fn in_duration_misplaced(span: Span, what: &str) -> Diagnostic {
     .with_note("`in 2 hours` is allowed only for a date-time argument such as `deadline`")
 }
 
-/// E0102 for a named argument the declaration does not have.
-fn unknown_argument(
-    action: &ActionDef,
-    name: &Ident,
-    kind_fields: Option<&IndexMap<String, FieldDef>>,
-) -> Diagnostic {
+/// E0102 for a named argument the declaration does not have. For `create <kind>`, the
+/// arguments are the kind's fields, so the message names the entity.
+fn unknown_argument(action: &ActionDef, name: &Ident, kind: Option<&EntityDef>) -> Diagnostic {
+    let spread = action.named.values().any(|p| matches!(p.ty, ParamType::KindFields));
     let mut names: Vec<&str> = action
         .named
         .values()
         .filter(|p| !matches!(p.ty, ParamType::KindFields))
         .map(|p| p.name.as_str())
         .collect();
-    if let Some(fields) = kind_fields {
-        names.extend(fields.keys().map(String::as_str));
-    }
-    let mut diagnostic = Diagnostic::new(
-        Code::E0102,
-        format!("unknown argument `{}` for `{}`", name.text, action.words),
-        name.span,
-        format!("`{}` has no argument `{}`", action.words, name.text),
-    )
-    .with_secondary(action.span, format!("`{}` is declared here", action.words));
+    let mut diagnostic = match kind.filter(|_| spread) {
+        Some(entity) => {
+            names.extend(entity.fields.keys().map(String::as_str));
+            Diagnostic::new(
+                Code::E0102,
+                format!("unknown field `{}` on `{}`", name.text, entity.name),
+                name.span,
+                format!("`{}` has no field `{}`", entity.name, name.text),
+            )
+            .with_secondary(entity.span, format!("the fields of `{}` are declared here", entity.name))
+        }
+        None => Diagnostic::new(
+            Code::E0102,
+            format!("unknown argument `{}` for `{}`", name.text, action.words),
+            name.span,
+            format!("`{}` has no argument `{}`", action.words, name.text),
+        )
+        .with_secondary(action.span, format!("`{}` is declared here", action.words)),
+    };
     diagnostic = match suggest::did_you_mean(&name.text, names.iter().copied()) {
         Some(help) => diagnostic.with_help(help),
         None if names.is_empty() => {

@@ -187,12 +187,20 @@ impl<'a> Ctx<'a> {
         if let Some(Type::Enum(members)) = expected.map(Type::base) {
             names.extend(members.iter().map(String::as_str));
         }
-        let mut diagnostic = Diagnostic::new(
-            Code::E0101,
-            format!("unknown name `{}`", name.text),
-            name.span,
-            "not defined here",
-        );
+        let mut diagnostic = match expected.map(Type::base) {
+            Some(ty @ Type::Enum(_)) => Diagnostic::new(
+                Code::E0101,
+                format!("unknown member `{}`", name.text),
+                name.span,
+                format!("not a member of `{}`", self.type_name(ty)),
+            ),
+            _ => Diagnostic::new(
+                Code::E0101,
+                format!("unknown name `{}`", name.text),
+                name.span,
+                "not defined here",
+            ),
+        };
         if let Some(help) = suggest::did_you_mean(&name.text, names.iter().copied()) {
             return diagnostic.with_help(help);
         }

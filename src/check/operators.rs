@@ -140,12 +140,18 @@ pub(crate) fn comparable(
             None,
             Blame::Whole,
         )),
-        (Type::Enum(_), Type::Text) | (Type::Text, Type::Enum(_)) => Err(error(
-            format!("cannot compare `{}` with `{}`", name(l), name(r)),
-            "an enum member is not a text".into(),
-            Some("compare with a member by its name, without quotes: `x == flat`"),
-            Blame::Whole,
-        )),
+        (Type::Enum(members), Type::Text) | (Type::Text, Type::Enum(members)) => {
+            let mut error = error(
+                format!("cannot compare `{}` with `{}`", name(l), name(r)),
+                "an enum member is not a text".into(),
+                None,
+                Blame::Whole,
+            );
+            if let Some(member) = members.first() {
+                error.help = Some(format!("write a member without quotes, such as `{member}`"));
+            }
+            Err(error)
+        }
         _ if fits(l, r) || fits(r, l) || l.is_numeric() && r.is_numeric() => Ok(()),
         (Type::Date | Type::DateTime, Type::Date | Type::DateTime) => Ok(()),
         _ => Err(error(

@@ -55,7 +55,7 @@ fn register_shells(decls: &Decls, model: &mut Model, diags: &mut Diagnostics) {
             RecordDef {
                 name: record.name.text.clone(),
                 fields: IndexMap::new(),
-                span: record.span,
+                span: record.name.span,
             },
         );
     }

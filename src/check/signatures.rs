@@ -22,7 +22,7 @@ pub(crate) fn build(decls: &Decls, model: &mut Model, diags: &mut Diagnostics) {
     for action in &decls.actions {
         if let Some(def) = action_def(model, action, diags) {
             if let Some(first) = model.actions.get(&def.words) {
-                diags.push(duplicate("action", &def.words, action.span, first.span));
+                diags.push(duplicate("action", &def.words, def.span, first.span));
                 continue;
             }
             model.actions.insert(def.words.clone(), def);
@@ -31,7 +31,7 @@ pub(crate) fn build(decls: &Decls, model: &mut Model, diags: &mut Diagnostics) {
     for event in &decls.events {
         if let Some(def) = event_def(model, event, diags) {
             if let Some(first) = model.events.get(&def.words) {
-                diags.push(duplicate("event", &def.words, event.span, first.span));
+                diags.push(duplicate("event", &def.words, def.span, first.span));
                 continue;
             }
             model.events.insert(def.words.clone(), def);
@@ -39,20 +39,21 @@ pub(crate) fn build(decls: &Decls, model: &mut Model, diags: &mut Diagnostics) {
     }
 }
 
-/// The leading fixed words joined by one space; a declaration must start with one (E0107).
+/// The leading fixed words joined by one space, and their span; a declaration must start with
+/// one (E0107).
 fn leading_words(
     signature: &[ast::SigPart],
     span: Span,
     diags: &mut Diagnostics,
-) -> Option<String> {
-    let words: Vec<&str> = signature
+) -> Option<(String, Span)> {
+    let words: Vec<&Ident> = signature
         .iter()
         .map_while(|part| match part {
-            ast::SigPart::Word(word) => Some(word.text.as_str()),
+            ast::SigPart::Word(word) => Some(word),
             _ => None,
         })
         .collect();
-    if words.is_empty() {
+    let (Some(first), Some(last)) = (words.first(), words.last()) else {
         diags.push(Diagnostic::new(
             Code::E0107,
             "a declaration must start with a fixed word",
@@ -60,8 +61,9 @@ fn leading_words(
             "no leading word",
         ));
         return None;
-    }
-    Some(words.join(" "))
+    };
+    let text: Vec<&str> = words.iter().map(|w| w.text.as_str()).collect();
+    Some((text.join(" "), first.span.to(last.span)))
 }
 
 fn action_def(
@@ -69,7 +71,7 @@ fn action_def(
     action: &ast::ActionDecl,
     diags: &mut Diagnostics,
 ) -> Option<ActionDef> {
-    let words = leading_words(&action.signature, action.span, diags)?;
+    let (words, words_span) = leading_words(&action.signature, action.span, diags)?;
     let mut names = HashMap::new();
     let signature = signature(model, &action.signature, false, &mut names, diags);
     let mut named = IndexMap::new();
@@ -114,12 +116,12 @@ fn action_def(
         in_rule,
         in_process,
         doc: action.doc.as_ref().map(|d| d.text.clone()),
-        span: action.span,
+        span: words_span,
     })
 }
 
 fn event_def(model: &Model, event: &ast::EventDecl, diags: &mut Diagnostics) -> Option<EventDef> {
-    let words = leading_words(&event.signature, event.span, diags)?;
+    let (words, words_span) = leading_words(&event.signature, event.span, diags)?;
     let mut names = HashMap::new();
     let signature = signature(model, &event.signature, false, &mut names, diags);
     let mut payload = IndexMap::new();
@@ -134,7 +136,7 @@ fn event_def(model: &Model, event: &ast::EventDecl, diags: &mut Diagnostics) -> 
         signature,
         payload,
         doc: event.doc.as_ref().map(|d| d.text.clone()),
-        span: event.span,
+        span: words_span,
     })
 }
 

@@ -17,6 +17,7 @@ impl Formatter<'_> {
             if index > 0 && (has_body || previous_has_body) {
                 self.p.blank_line();
             }
+            self.p.doc_target();
             self.item(item);
             previous_has_body = has_body;
         }
@@ -76,6 +77,7 @@ impl Formatter<'_> {
         let close = self.close_brace(span);
         self.braced(depth, start(span), (brace, close), header, fields.is_empty(), |f| {
             for field in fields {
+                f.p.doc_target();
                 f.p.line(depth + 1, start(field.span), end(field.span), &field_text(field));
             }
         });
@@ -101,6 +103,7 @@ impl Formatter<'_> {
         let empty = pipeline.stages.is_empty();
         self.braced(0, start(pipeline.span), (brace, close), header, empty, |f| {
             for stage in &pipeline.stages {
+                f.p.doc_target();
                 f.stage(stage);
             }
         });
@@ -128,6 +131,7 @@ impl Formatter<'_> {
             Some(brace) if !stage.members.is_empty() || self.p.has_comment_in(brace, close) => {
                 self.p.open(1, start(stage.span), brace, &header);
                 for member in &stage.members {
+                    self.p.doc_target();
                     match member {
                         StageMember::Rule(rule) => self.rule(rule),
                         StageMember::Trigger(trigger) => self.trigger(trigger),
@@ -217,8 +221,8 @@ impl Formatter<'_> {
     fn param_braces(&self, action: &ActionDecl) -> Option<(usize, usize)> {
         let first = action.named.first()?;
         let last = action.named.last()?;
-        let brace = self.src()[..start(first.span)].rfind('{')?;
-        let close = self.src()[end(last.span)..].find('}')? + end(last.span);
+        let brace = self.src().get(..start(first.span))?.rfind('{')?;
+        let close = self.src().get(end(last.span)..)?.find('}')? + end(last.span);
         Some((brace, close))
     }
 

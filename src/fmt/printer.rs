@@ -2,13 +2,17 @@
 //!
 //! The printer walks the AST in source order and writes one output line per "line-level" node
 //! (a field, a stage line, a statement, a named-argument entry) or per block header and `}`.
-//! Comments come from the module's side table, sorted by position, and are placed with three
+//! Comments come from the module's side table, sorted by position, and are placed with these
 //! rules (docs/style.md, "Comments"):
 //! - a comment before a node, on its own line, is printed on its own line just above the node,
 //!   at the node's indentation (comments before a `}` stay inside the block);
 //! - a comment after code on the same source line stays at the end of that output line;
 //! - a comment inside a construct that is printed on one line (a list or an expression that
-//!   was split over lines) moves to its own line just above that construct.
+//!   was split over lines) ends that line when it is the only one there and the line has no
+//!   comment of its own; otherwise it moves to its own line just above the line;
+//! - a `///` comment that documents nothing in the input must not start documenting the node
+//!   below it: when it would be printed right above a node that takes a doc comment, it goes
+//!   to the end of the line before instead.
 //!
 //! Blank lines: one is kept wherever the source had at least one between two nodes or
 //! comments; never right after `{` or right before `}`.
@@ -24,6 +28,8 @@ pub(crate) struct Printer<'a> {
     /// The source text the spans point into.
     src: &'a str,
     comments: &'a [Comment],
+    /// For each comment: it is a line of a `///` doc comment attached to a node.
+    attached: Vec<bool>,
     /// The first comment not printed yet.
     next: usize,
     out: String,
@@ -35,18 +41,28 @@ pub(crate) struct Printer<'a> {
     /// The next line is preceded by a blank line whatever the source had (between top-level
     /// declarations with a body).
     force_blank: bool,
+    /// The next node printed takes a `///` doc comment (a declaration, field, stage, rule or
+    /// trigger).
+    doc_target: bool,
+    /// The last line written ends with a comment: nothing may be appended to it.
+    last_line_commented: bool,
 }
 
 impl<'a> Printer<'a> {
-    pub(crate) fn new(src: &'a str, comments: &'a [Comment]) -> Printer<'a> {
+    /// A printer for `src`; `attached[i]` says whether comment `i` belongs to a doc comment
+    /// that the parser attached to a node.
+    pub(crate) fn new(src: &'a str, comments: &'a [Comment], attached: Vec<bool>) -> Printer<'a> {
         Printer {
             src,
             comments,
+            attached,
             next: 0,
             out: String::new(),
             last_end: 0,
             after_open: true,
             force_blank: false,
+            doc_target: false,
+            last_line_commented: false,
         }
     }
 
@@ -67,51 +83,75 @@ impl<'a> Printer<'a> {
         self.force_blank = true;
     }
 
+    /// Says that the next node printed takes a `///` doc comment.
+    pub(crate) fn doc_target(&mut self) {
+        self.doc_target = true;
+    }
+
     /// Whether a comment starts inside `start..end`.
     pub(crate) fn has_comment_in(&self, start: usize, end: usize) -> bool {
-        self.comments[self.next..]
-            .iter()
-            .any(|c| (c.span.start as usize) >= start && (c.span.start as usize) < end)
+        let rest = &self.comments[self.next..];
+        let first = rest.partition_point(|c| (c.span.start as usize) < start);
+        rest.get(first).is_some_and(|c| (c.span.start as usize) < end)
     }
 
     /// Prints, each on its own line at `depth`, every comment that starts before `offset`.
-    pub(crate) fn comments_before(&mut self, offset: usize, depth: usize) {
+    fn comments_before(&mut self, offset: usize, depth: usize) {
         while let Some(comment) = self.comments.get(self.next) {
             let start = comment.span.start as usize;
             if start >= offset {
                 break;
+            }
+            let detached_doc =
+                comment.doc && !self.attached.get(self.next).copied().unwrap_or(false);
+            let node_follows =
+                self.comments.get(self.next + 1).is_none_or(|c| c.span.start as usize >= offset);
+            if detached_doc && node_follows && self.doc_target && self.append_to_last_line() {
+                continue;
             }
             self.begin_line(start);
             let text = comment_text(self.src, comment);
             push_indented(&mut self.out, depth, &text);
             self.out.push('\n');
             self.last_end = self.last_end.max(comment.span.end as usize);
+            self.last_line_commented = true;
             self.next += 1;
         }
     }
 
+    /// Moves the next comment to the end of the last line written, when that line has no
+    /// comment yet.
+    fn append_to_last_line(&mut self) -> bool {
+        let Some(comment) = self.comments.get(self.next) else { return false };
+        if self.last_line_commented || !self.out.ends_with('\n') {
+            return false;
+        }
+        self.out.pop();
+        self.out.push(' ');
+        self.out.push_str(&comment_text(self.src, comment));
+        self.out.push('\n');
+        self.last_end = self.last_end.max(comment.span.end as usize);
+        self.last_line_commented = true;
+        self.next += 1;
+        true
+    }
+
     /// One output line for a node that is printed whole on one line, `start..end` in the
-    /// source: comments before its end go above it, then the text, then the comment that
+    /// source: the comments before it go above it, then the text, then the comment that
     /// follows it on its source line. `text` may hold newlines (a `"""` string): its later
     /// lines are indented one level deeper than the line.
     pub(crate) fn line(&mut self, depth: usize, start: usize, end: usize, text: &str) {
-        self.comments_before(end, depth);
-        self.begin_line(start);
-        push_indented(&mut self.out, depth, text);
-        self.trailing(end);
-        self.out.push('\n');
+        self.comments_before(start, depth);
+        self.write_line(depth, start, end, end, text);
         self.last_end = self.last_end.max(end);
     }
 
     /// The header line of a block: `HEADER {`, where the `{` is at `brace` in the source.
-    /// Comments inside the header go above it; a comment after the `{` stays on the line.
+    /// A comment after the `{` stays on the line.
     pub(crate) fn open(&mut self, depth: usize, start: usize, brace: usize, header: &str) {
-        self.comments_before(brace, depth);
-        self.begin_line(start);
-        push_indented(&mut self.out, depth, header);
-        self.out.push_str(if header.is_empty() { "{" } else { " {" });
-        self.trailing(brace + 1);
-        self.out.push('\n');
+        self.comments_before(start, depth);
+        let line = if header.is_empty() { "{".to_string() } else { format!("{header} {{") };
+        self.write_line(depth, start, brace, brace + 1, &line);
         self.last_end = self.last_end.max(brace + 1);
         self.after_open = true;
     }
@@ -119,29 +159,60 @@ impl<'a> Printer<'a> {
     /// The `}` that closes a block at `close` in the source, after the comments left inside
     /// the block.
     pub(crate) fn close(&mut self, depth: usize, close: usize) {
-        self.close_with(depth, close, "", close + 1);
+        self.close_with(depth, close, "", close);
     }
 
     /// `} TEXT {` (`} else {`): closes a block at `close` and opens the next at `brace`.
     pub(crate) fn reopen(&mut self, depth: usize, close: usize, brace: usize, text: &str) {
-        self.close_with(depth, close, &format!(" {text} {{"), brace + 1);
+        self.close_with(depth, close, &format!(" {text} {{"), brace);
         self.after_open = true;
     }
 
     /// `} TEXT` (`} -> Task in rule`): closes a block and ends the line with `text`.
     pub(crate) fn close_then(&mut self, depth: usize, close: usize, text: &str) {
-        self.close_with(depth, close, text, close + 1);
+        self.close_with(depth, close, text, close);
     }
 
-    fn close_with(&mut self, depth: usize, close: usize, rest: &str, end: usize) {
-        self.comments_before(end, depth + 1);
-        self.after_open = false;
+    /// `}` then `rest`, for the source from the `}` at `close` to `last` (the last character
+    /// of the line: the `{` of `} else {`, else the `}` itself).
+    fn close_with(&mut self, depth: usize, close: usize, rest: &str, last: usize) {
+        self.comments_before(close, depth + 1);
+        self.after_open = true; // no blank line before a `}`
         self.force_blank = false;
-        push_indented(&mut self.out, depth, "}");
-        self.out.push_str(rest);
-        self.trailing(end);
+        self.write_line(depth, close, last, last.max(close) + 1, &format!("}}{rest}"));
+        self.last_end = self.last_end.max(last + 1).max(close + 1);
+        self.after_open = false;
+    }
+
+    /// Writes `text` for the source `start..inner_end`, then the comment that follows `after`
+    /// on its source line. A comment inside `start..inner_end` ends the line when it is the
+    /// only one and there is no such following comment; otherwise the inner comments go above.
+    fn write_line(
+        &mut self,
+        depth: usize,
+        start: usize,
+        inner_end: usize,
+        after: usize,
+        text: &str,
+    ) {
+        let inner = self.comments[self.next..]
+            .iter()
+            .take_while(|c| (c.span.start as usize) < inner_end)
+            .count();
+        let inner_ends_line = inner == 1 && !self.is_trailing(self.next + 1, after);
+        if !inner_ends_line {
+            self.comments_before(inner_end, depth);
+        }
+        self.begin_line(start);
+        self.doc_target = false;
+        push_indented(&mut self.out, depth, text);
+        self.last_line_commented = false;
+        if inner_ends_line {
+            self.append_comment();
+        } else if self.is_trailing(self.next, after) {
+            self.append_comment();
+        }
         self.out.push('\n');
-        self.last_end = self.last_end.max(end).max(close + 1);
     }
 
     /// Starts a line for something at `start` in the source: a blank line first when asked for
@@ -155,18 +226,23 @@ impl<'a> Printer<'a> {
         self.after_open = false;
     }
 
-    /// Appends ` // comment` when the next comment follows `end` on the same source line with
-    /// nothing but spaces, `;` or `,` between.
-    fn trailing(&mut self, end: usize) {
-        let Some(comment) = self.comments.get(self.next) else { return };
+    /// Whether comment `index` follows `end` on the same source line with nothing but
+    /// spaces, `;` or `,` between.
+    fn is_trailing(&self, index: usize, end: usize) -> bool {
+        let Some(comment) = self.comments.get(index) else { return false };
         let start = comment.span.start as usize;
         let between = self.src.get(end.min(start)..start).unwrap_or("");
-        if between.chars().all(|c| matches!(c, ' ' | '\t' | ';' | ',')) {
-            self.out.push(' ');
-            self.out.push_str(&comment_text(self.src, comment));
-            self.last_end = self.last_end.max(comment.span.end as usize);
-            self.next += 1;
-        }
+        between.chars().all(|c| matches!(c, ' ' | '\t' | ';' | ','))
+    }
+
+    /// Appends ` // comment` (the next one) to the line being written.
+    fn append_comment(&mut self) {
+        let Some(comment) = self.comments.get(self.next) else { return };
+        self.out.push(' ');
+        self.out.push_str(&comment_text(self.src, comment));
+        self.last_end = self.last_end.max(comment.span.end as usize);
+        self.last_line_commented = true;
+        self.next += 1;
     }
 }
 

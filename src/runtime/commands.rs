@@ -14,7 +14,7 @@ use indexmap::IndexMap;
 use super::calendar;
 use super::effects::{CauseKind, EffectKind, Verb};
 use super::exec::MAX_JOBS;
-use super::queue::{Job, JobHandle, JobKind};
+use super::queue::{Job, JobKind};
 use super::state::UserRow;
 use super::value::{EntityRef, Value};
 use super::{CommandError, Engine, UserSpec};
@@ -32,7 +32,10 @@ impl Engine {
         self.last_chain += 1;
         self.chain = Some(self.last_chain);
         self.aborted = false;
-        let text = self.origin.take().map(String::into_boxed_str);
+        let text = self.origin.take().map(|t| {
+            self.state.origins.push(t);
+            (self.state.origins.len() - 1) as u32
+        });
         let now = self.now_ms();
         let kind = CauseKind::Command { verb, target, text };
         self.state.causes.push(super::effects::Cause { parent: None, at: now, kind });
@@ -53,7 +56,11 @@ impl Engine {
     /// each job's time.
     pub(crate) fn run_due(&mut self, limit: DateTime<Utc>) {
         let limit = limit.timestamp_millis();
-        while let Some((due, handle, job)) = self.state.queue.pop_due(limit) {
+        while let Some(popped) = self.state.queue.pop_due(limit) {
+            let super::queue::Popped { due, handle, job, next } = popped;
+            if let JobKind::Rule { item, .. } = job.kind {
+                self.unlink_pending(item, handle, next);
+            }
             if due > self.now_ms() {
                 self.state.clock.now = Engine::moment(due);
             }
@@ -75,7 +82,7 @@ impl Engine {
                 continue;
             }
             self.cause = job.cause;
-            self.run_job(handle, job);
+            self.run_job(job);
         }
         // Chains whose jobs all ran are over.
         self.chains.clear();
@@ -132,12 +139,10 @@ impl Engine {
         }
     }
 
-    fn run_job(&mut self, handle: JobHandle, job: Job) {
+    fn run_job(&mut self, job: Job) {
         match job.kind {
-            JobKind::Rule { item, stage, rule, scheduled_at, calendar } => {
-                if let Some(row) = self.state.row_mut(item) {
-                    row.pending.retain(|p| p.job != handle);
-                }
+            JobKind::Rule { item, stage, rule, calendar } => {
+                let scheduled_at = self.state.causes.get(job.cause as usize).map_or(0, |c| c.at);
                 self.run_delayed_rule(item, stage, rule, (scheduled_at, calendar));
             }
             JobKind::Enter { item, stage } => {

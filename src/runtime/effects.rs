@@ -54,6 +54,29 @@ impl FinishReason {
     }
 }
 
+/// A history entry.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HistoryInfo {
+    pub text: String,
+    pub author: Option<Arc<str>>,
+    /// `type`: `info`, `call` or `email`.
+    pub kind: String,
+}
+
+/// A text message sent.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SmsInfo {
+    pub to: String,
+    pub text: String,
+}
+
+/// A payment link made.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PaymentLinkInfo {
+    pub url: String,
+    pub amount: Value,
+}
+
 /// Task created.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TaskInfo {
@@ -129,20 +152,21 @@ pub struct ErrorInfo {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum EffectKind {
     EntityCreated { title: Option<Box<str>>, pipeline: Option<PipelineId>, stage: Option<StageRef> },
-    Stage { from: Option<StageRef>, to: StageRef, by: Option<Arc<str>>, from_pipeline: Option<PipelineId> },
-    Notify { to: Arc<str>, text: String },
-    History { text: String, author: Option<Arc<str>>, kind: String },
+    /// `from_pipeline` is `from`'s pipeline when `pipeline_changed`.
+    Stage { from: Option<StageRef>, to: StageRef, by: Option<Arc<str>>, pipeline_changed: bool },
+    Notify { to: Arc<str>, text: Box<str> },
+    History(Box<HistoryInfo>),
     TaskCreated(Box<TaskInfo>),
     TaskCompleted { task: EntityRef },
     ActivityCreated(Box<ActivityInfo>),
     ActivityCompleted(Box<ActivityInfo>),
     Email(Box<EmailInfo>),
-    Sms { to: String, text: String },
-    Comment { text: String, author: Option<Arc<str>> },
+    Sms(Box<SmsInfo>),
+    Comment { text: Box<str>, author: Option<Arc<str>> },
     DocumentCreated(Box<DocumentInfo>),
     SignRequested(Box<DocumentInfo>),
     DetailsChanged(Box<DetailsInfo>),
-    PaymentLink { url: String, amount: Value },
+    PaymentLink(Box<PaymentLinkInfo>),
     FieldChanged(Box<FieldInfo>),
     EntityDeleted { deleted: EntityRef },
     Audience { audience: String },
@@ -163,18 +187,18 @@ impl EffectKind {
             EffectKind::EntityCreated { .. } => "entity_created",
             EffectKind::Stage { .. } => "stage",
             EffectKind::Notify { .. } => "notify",
-            EffectKind::History { .. } => "history",
+            EffectKind::History(_) => "history",
             EffectKind::TaskCreated(_) => "task_created",
             EffectKind::TaskCompleted { .. } => "task_completed",
             EffectKind::ActivityCreated(_) => "activity_created",
             EffectKind::ActivityCompleted(_) => "activity_completed",
             EffectKind::Email(_) => "email",
-            EffectKind::Sms { .. } => "sms",
+            EffectKind::Sms(_) => "sms",
             EffectKind::Comment { .. } => "comment",
             EffectKind::DocumentCreated(_) => "document_created",
             EffectKind::SignRequested(_) => "sign_requested",
             EffectKind::DetailsChanged(_) => "details_changed",
-            EffectKind::PaymentLink { .. } => "payment_link",
+            EffectKind::PaymentLink(_) => "payment_link",
             EffectKind::FieldChanged(_) => "field_changed",
             EffectKind::EntityDeleted { .. } => "entity_deleted",
             EffectKind::Audience { .. } => "audience",
@@ -252,18 +276,21 @@ impl Effect {
                 ("pipeline", Key::Pipeline(*pipeline)),
                 ("stage", Key::Stage(*stage)),
             ],
-            K::Stage { from, to, by, from_pipeline } => vec![
+            K::Stage { from, to, by, pipeline_changed } => vec![
                 ("from", Key::Stage(*from)),
                 ("to", Key::Stage(Some(*to))),
                 ("by", Key::User(by.as_deref())),
                 ("pipeline", Key::Pipeline(Some(to.pipeline))),
-                ("from_pipeline", Key::Pipeline(*from_pipeline)),
+                (
+                    "from_pipeline",
+                    Key::Pipeline(from.filter(|_| *pipeline_changed).map(|f| f.pipeline)),
+                ),
             ],
             K::Notify { to, text } => vec![("to", Key::User(Some(to))), ("text", Key::Str(text))],
-            K::History { text, author, kind } => vec![
-                ("text", Key::Str(text)),
-                ("author", Key::User(author.as_deref())),
-                ("type", Key::Str(kind)),
+            K::History(h) => vec![
+                ("text", Key::Str(&h.text)),
+                ("author", Key::User(h.author.as_deref())),
+                ("type", Key::Str(&h.kind)),
             ],
             K::TaskCreated(t) => vec![
                 ("task", Key::Entity(Some(t.task))),
@@ -284,7 +311,7 @@ impl Effect {
                 ("subject", Key::Str(&e.subject)),
                 ("body", Key::Str(&e.body)),
             ],
-            K::Sms { to, text } => vec![("to", Key::Str(to)), ("text", Key::Str(text))],
+            K::Sms(s) => vec![("to", Key::Str(&s.to)), ("text", Key::Str(&s.text))],
             K::Comment { text, author } => {
                 vec![("text", Key::Str(text)), ("author", Key::User(author.as_deref()))]
             }
@@ -299,9 +326,7 @@ impl Effect {
                 ("address", Key::Str(&d.address)),
                 ("fields", Key::Object(&d.fields)),
             ],
-            K::PaymentLink { url, amount } => {
-                vec![("url", Key::Str(url)), ("amount", Key::Value(amount))]
-            }
+            K::PaymentLink(p) => vec![("url", Key::Str(&p.url)), ("amount", Key::Value(&p.amount))],
             K::FieldChanged(f) => vec![
                 ("field", Key::Str(&f.field)),
                 ("old", Key::Value(&f.old)),
@@ -494,17 +519,12 @@ impl Verb {
 /// process run).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum CauseKind {
-    /// An external command: what and on which entity, or the text the runner gave.
-    Command { verb: Verb, target: Option<EntityRef>, text: Option<Box<str>> },
-    /// A rule ran; `scheduled_at` is set for a delayed rule, `calendar` for a working-time
-    /// delay counted with a declared calendar (`None` with working hours: the built-in one).
-    Rule {
-        item: EntityRef,
-        stage: StageRef,
-        rule: u32,
-        scheduled_at: Option<Millis>,
-        calendar: Option<u32>,
-    },
+    /// An external command: what and on which entity; `text` indexes `State::origins`, the
+    /// text the runner gave (`line 7: move d1 to won`).
+    Command { verb: Verb, target: Option<EntityRef>, text: Option<u32> },
+    /// A rule ran. A `delayed` rule was scheduled when its parent cause ran; `calendar` names
+    /// the declared calendar of a working-time delay (`None` with working hours: built-in).
+    Rule { item: EntityRef, stage: StageRef, rule: u32, delayed: bool, calendar: Option<u32> },
     /// A trigger moved the item.
     Trigger { item: EntityRef, stage: StageRef, trigger: u32 },
     /// A process instance ran (started or resumed).

@@ -157,7 +157,7 @@ impl Engine {
         while let Some(index) = cause {
             let Some(c) = self.state.causes.get(index as usize) else { break };
             let at = datetime_text(Engine::moment(c.at), self.tz);
-            lines.extend(self.describe_cause(&c.kind, &at));
+            lines.extend(self.describe_cause(&c.kind, &at, c.parent));
             cause = c.parent;
             guard += 1;
             if guard > 10_000 {
@@ -167,18 +167,19 @@ impl Engine {
         lines
     }
 
-    fn describe_cause(&self, kind: &CauseKind, at: &str) -> Vec<String> {
+    fn describe_cause(&self, kind: &CauseKind, at: &str, parent: Option<u32>) -> Vec<String> {
         let model = &self.model;
         match kind {
             CauseKind::Command { verb, target, text } => {
+                let text = text.and_then(|i| self.state.origins.get(i as usize));
                 let what = match (text, target) {
-                    (Some(text), _) => text.to_string(),
+                    (Some(text), _) => text.clone(),
                     (None, Some(t)) => format!("{} {}", verb.as_str(), t.id(model)),
                     (None, None) => verb.as_str().to_string(),
                 };
                 vec![format!("  ← command at {at}: {what}")]
             }
-            CauseKind::Rule { item, stage, rule, scheduled_at, calendar: cal } => {
+            CauseKind::Rule { item, stage, rule, delayed, calendar: cal } => {
                 let def = self.stage_def(*stage).and_then(|s| s.rules.get(*rule as usize));
                 let label = rule_label(model, *stage, *rule).unwrap_or("rule");
                 let mut lines = vec![format!(
@@ -188,8 +189,13 @@ impl Engine {
                     item.id(model),
                     def.map(|d| self.location(d.header_span)).unwrap_or_default()
                 )];
-                let Some(t) = scheduled_at else { return lines };
-                let start = Engine::moment(*t);
+                if !*delayed {
+                    return lines;
+                }
+                let Some(t) = parent.and_then(|p| self.state.causes.get(p as usize)).map(|c| c.at) else {
+                    return lines;
+                };
+                let start = Engine::moment(t);
                 lines.push(format!("    scheduled at {} on the stage entry", datetime_text(start, self.tz)));
                 if let Some(def) = def {
                     if let (Timing::After(d), Some(_)) = (&def.timing, &def.working_hours) {

@@ -4,8 +4,11 @@
 //! A binary heap holds small keys `(due, seq, slot, generation)`; the job itself lives in a
 //! slab slot. Cancelling bumps the slot's generation and frees it — O(1), no search — and a
 //! heap key whose generation no longer matches is skipped when popped (lazy deletion). A
-//! `JobHandle` (slot + generation) lets items remember their pending rules without owning
-//! them.
+//! `JobHandle` (slot + generation) names a job without owning it.
+//!
+//! The pending delayed rules of an item form an intrusive list through the slots (`next`),
+//! headed by the item's row, in scheduling order: no allocation per item, and a move cancels
+//! its `unless moved` rules by walking a few links.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -21,9 +24,10 @@ pub type Millis = i64;
 /// What a job does when it runs.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum JobKind {
-    /// A delayed `after`/`at` rule of `stage`, scheduled on an entry at `scheduled_at`.
-    /// `calendar`: the declared calendar that counted a working-time delay (for `why`).
-    Rule { item: EntityRef, stage: StageRef, rule: u32, scheduled_at: Millis, calendar: Option<u32> },
+    /// A delayed `after`/`at` rule of `stage`. It was scheduled when its cause ran (the
+    /// cause's time is the scheduling time); `calendar`: the declared calendar that counted a
+    /// working-time delay (for `why`).
+    Rule { item: EntityRef, stage: StageRef, rule: u32, calendar: Option<u32> },
     /// The stage entry of an item a rule or process created (SPEC §8: a consequence).
     Enter { item: EntityRef, stage: StageRef },
     /// Start a process instance on an item.
@@ -58,6 +62,15 @@ pub struct Job {
     pub cause: u32,
 }
 
+/// A job taken off the queue to run.
+pub struct Popped {
+    pub due: Millis,
+    pub handle: JobHandle,
+    pub job: Job,
+    /// Its `next` link (for unlinking it from its item's pending-rule list).
+    pub next: Option<JobHandle>,
+}
+
 /// Where a job lives and which occupant of the slot it is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct JobHandle {
@@ -65,11 +78,12 @@ pub struct JobHandle {
     pub generation: u32,
 }
 
+/// A slot of the slab; its job's due time and sequence live in the heap key only.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 struct Slot {
     generation: u32,
-    due: Millis,
-    seq: u64,
+    /// The next job of the same item's pending-rule list.
+    next: Option<JobHandle>,
     job: Option<Job>,
 }
 
@@ -99,18 +113,18 @@ impl Queue {
         self.next_seq += 1;
         let slot = match self.free.pop() {
             Some(i) => {
-                let s = &mut self.slots[i as usize];
-                s.due = due;
-                s.seq = seq;
-                s.job = Some(job);
+                if let Some(s) = self.slots.get_mut(i as usize) {
+                    s.job = Some(job);
+                    s.next = None;
+                }
                 i
             }
             None => {
-                self.slots.push(Slot { generation: 0, due, seq, job: Some(job) });
+                self.slots.push(Slot { generation: 0, next: None, job: Some(job) });
                 (self.slots.len() - 1) as u32
             }
         };
-        let generation = self.slots[slot as usize].generation;
+        let generation = self.slots.get(slot as usize).map_or(0, |s| s.generation);
         self.heap.push(Reverse((due, seq, slot, generation)));
         self.live += 1;
         JobHandle { slot, generation }
@@ -124,25 +138,49 @@ impl Queue {
     }
 
     /// The job of `handle`, if still queued.
-    pub fn get(&self, handle: JobHandle) -> Option<(&Job, Millis)> {
+    pub fn get(&self, handle: JobHandle) -> Option<&Job> {
         let s = self.slots.get(handle.slot as usize)?;
         if s.generation != handle.generation {
             return None;
         }
-        s.job.as_ref().map(|j| (j, s.due))
+        s.job.as_ref()
     }
 
     /// Removes a queued job; returns it (None if it already ran or was cancelled).
     pub fn cancel(&mut self, handle: JobHandle) -> Option<Job> {
+        self.remove(handle).map(|(job, _)| job)
+    }
+
+    /// Removes a queued job; returns it with its `next` link.
+    pub fn remove(&mut self, handle: JobHandle) -> Option<(Job, Option<JobHandle>)> {
         let s = self.slots.get_mut(handle.slot as usize)?;
         if s.generation != handle.generation {
             return None;
         }
         let job = s.job.take()?;
+        let next = s.next.take();
         s.generation = s.generation.wrapping_add(1);
         self.free.push(handle.slot);
         self.live -= 1;
-        Some(job)
+        Some((job, next))
+    }
+
+    /// The `next` link of a queued job.
+    pub fn next_of(&self, handle: JobHandle) -> Option<JobHandle> {
+        let s = self.slots.get(handle.slot as usize)?;
+        if s.generation != handle.generation || s.job.is_none() {
+            return None;
+        }
+        s.next
+    }
+
+    /// Sets the `next` link of a queued job.
+    pub fn set_next(&mut self, handle: JobHandle, next: Option<JobHandle>) {
+        if let Some(s) = self.slots.get_mut(handle.slot as usize) {
+            if s.generation == handle.generation && s.job.is_some() {
+                s.next = next;
+            }
+        }
     }
 
     /// The due time of the next live job.
@@ -151,8 +189,8 @@ impl Queue {
         self.heap.peek().map(|Reverse((due, ..))| *due)
     }
 
-    /// Pops the next live job if it is due at or before `limit`.
-    pub fn pop_due(&mut self, limit: Millis) -> Option<(Millis, JobHandle, Job)> {
+    /// Pops the next live job if it is due at or before `limit`, with its `next` link.
+    pub fn pop_due(&mut self, limit: Millis) -> Option<Popped> {
         self.skip_dead();
         let Reverse((due, _, slot, generation)) = *self.heap.peek()?;
         if due > limit {
@@ -160,8 +198,8 @@ impl Queue {
         }
         self.heap.pop();
         let handle = JobHandle { slot, generation };
-        let job = self.cancel(handle)?;
-        Some((due, handle, job))
+        let (job, next) = self.remove(handle)?;
+        Some(Popped { due, handle, job, next })
     }
 
     fn skip_dead(&mut self) {
@@ -180,12 +218,11 @@ impl Queue {
     /// Every live job with its handle and due time, in run order (due, sequence).
     pub fn live_jobs(&self) -> Vec<(Millis, JobHandle, &Job)> {
         let mut jobs: Vec<(Millis, u64, JobHandle, &Job)> = self
-            .slots
+            .heap
             .iter()
-            .enumerate()
-            .filter_map(|(i, s)| {
-                let job = s.job.as_ref()?;
-                Some((s.due, s.seq, JobHandle { slot: i as u32, generation: s.generation }, job))
+            .filter_map(|Reverse((due, seq, slot, generation))| {
+                let handle = JobHandle { slot: *slot, generation: *generation };
+                Some((*due, *seq, handle, self.get(handle)?))
             })
             .collect();
         jobs.sort_by_key(|(due, seq, ..)| (*due, *seq));
@@ -242,7 +279,7 @@ mod tests {
         q.push(10, job(2));
         q.push(10, job(3));
         let order: Vec<u32> =
-            std::iter::from_fn(|| q.pop_due(100)).map(|(_, _, j)| n_of(&j)).collect();
+            std::iter::from_fn(|| q.pop_due(100)).map(|p| n_of(&p.job)).collect();
         assert_eq!(order, vec![2, 3, 1]);
     }
 
@@ -258,7 +295,7 @@ mod tests {
         assert_eq!(c.slot, a.slot);
         assert!(!q.is_pending(a));
         let order: Vec<u32> =
-            std::iter::from_fn(|| q.pop_due(100)).map(|(_, _, j)| n_of(&j)).collect();
+            std::iter::from_fn(|| q.pop_due(100)).map(|p| n_of(&p.job)).collect();
         assert_eq!(order, vec![3, 2]);
         assert!(q.is_empty());
     }

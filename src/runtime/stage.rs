@@ -16,8 +16,7 @@
 use super::calendar::{self, WorkCalendar};
 use super::effects::{CauseKind, EffectKind, FinishReason};
 use super::exec::{Ctx, Flow, MAX_ENTRIES};
-use super::queue::{Job, JobKind, Millis};
-use super::state::PendingRule;
+use super::queue::{Job, JobHandle, JobKind, Millis};
 use super::value::{stage_id, EntityRef, Value};
 use super::Engine;
 use crate::model::{PipelineId, StageRef, Timing, Unless, WorkingHours};
@@ -69,7 +68,8 @@ impl Engine {
             }
             self.set_stage_fields(item, target);
             let by_user = by.take().or_else(|| self.responsible_of(item)).map(|u| self.user_arc(&u));
-            self.log(Some(item), EffectKind::Stage { from, to: target, by: by_user, from_pipeline });
+            let pipeline_changed = from_pipeline.is_some() && from.is_some();
+            self.log(Some(item), EffectKind::Stage { from, to: target, by: by_user, pipeline_changed });
             match self.run_on_enter_rules(item, target) {
                 Flow::Move(next) => {
                     from_pipeline = None;
@@ -201,7 +201,7 @@ impl Engine {
             item,
             stage,
             rule,
-            scheduled_at: scheduled.map(|(t, _)| t),
+            delayed: scheduled.is_some(),
             calendar: scheduled.and_then(|(_, c)| c),
         });
         let flow = self.run_block(&mut ctx, &def.body);
@@ -273,12 +273,9 @@ impl Engine {
                     }
                 },
             };
-            let kind = JobKind::Rule { item, stage, rule: rule_index, scheduled_at: now, calendar };
+            let kind = JobKind::Rule { item, stage, rule: rule_index, calendar };
             let handle = self.state.queue.push(due, Job { kind, chain: None, cause: self.cause });
-            let unless_moved = matches!(rule.unless, Some(Unless::Moved));
-            if let Some(row) = self.state.live_mut(item) {
-                row.pending.push(PendingRule { job: handle, unless_moved });
-            }
+            self.push_pending(item, handle);
         }
     }
 
@@ -316,21 +313,98 @@ impl Engine {
 
     /// Step 1: cancels the pending `unless moved` rules of the stage left.
     fn cancel_unless_moved(&mut self, item: EntityRef, left: StageRef) {
-        let Some(row) = self.state.live_mut(item) else { return };
-        let pending = std::mem::take(&mut row.pending);
-        let mut keep = Vec::new();
-        for p in pending {
-            let Some((job, _)) = self.state.queue.get(p.job) else { continue };
-            let JobKind::Rule { stage, rule, .. } = job.kind else { continue };
-            if p.unless_moved && stage == left {
-                self.state.queue.cancel(p.job);
+        let pending = self.pending_rules(item);
+        if pending.is_empty() {
+            return;
+        }
+        let mut keep = Vec::with_capacity(pending.len());
+        for handle in pending {
+            let Some(JobKind::Rule { stage, rule, .. }) = self.state.queue.get(handle).map(|j| &j.kind) else {
+                continue;
+            };
+            let (stage, rule) = (*stage, *rule);
+            let unless_moved = self
+                .stage_def(stage)
+                .and_then(|s| s.rules.get(rule as usize))
+                .is_some_and(|r| matches!(r.unless, Some(Unless::Moved)));
+            if unless_moved && stage == left {
+                self.state.queue.cancel(handle);
                 self.log(Some(item), EffectKind::RuleCancelled { stage, rule });
             } else {
-                keep.push(p);
+                keep.push(handle);
             }
         }
-        if let Some(row) = self.state.live_mut(item) {
-            row.pending = keep;
+        self.set_pending_rules(item, &keep);
+    }
+
+    /// The item's pending delayed rules, in scheduling order.
+    pub(crate) fn pending_rules(&self, item: EntityRef) -> Vec<JobHandle> {
+        let mut out = Vec::new();
+        let mut current = self.state.row(item).and_then(|r| r.pending);
+        while let Some(handle) = current {
+            if !self.state.queue.is_pending(handle) || out.len() > self.state.queue.len() {
+                break;
+            }
+            out.push(handle);
+            current = self.state.queue.next_of(handle);
+        }
+        out
+    }
+
+    /// Relinks the item's pending-rule list to exactly `list`.
+    fn set_pending_rules(&mut self, item: EntityRef, list: &[JobHandle]) {
+        for pair in list.windows(2) {
+            self.state.queue.set_next(pair[0], Some(pair[1]));
+        }
+        if let Some(last) = list.last() {
+            self.state.queue.set_next(*last, None);
+        }
+        if let Some(row) = self.state.row_mut(item) {
+            row.pending = list.first().copied();
+        }
+    }
+
+    /// Appends a scheduled rule to the item's pending-rule list.
+    fn push_pending(&mut self, item: EntityRef, handle: JobHandle) {
+        let head = self.state.row(item).and_then(|r| r.pending).filter(|h| self.state.queue.is_pending(*h));
+        let Some(mut tail) = head else {
+            if let Some(row) = self.state.row_mut(item) {
+                row.pending = Some(handle);
+            }
+            return;
+        };
+        let mut steps = 0;
+        while let Some(next) = self.state.queue.next_of(tail) {
+            steps += 1;
+            if steps > self.state.queue.len() {
+                break;
+            }
+            tail = next;
+        }
+        self.state.queue.set_next(tail, Some(handle));
+    }
+
+    /// Takes a job that is about to run out of its item's pending-rule list (`next` is the
+    /// link the job had).
+    pub(crate) fn unlink_pending(&mut self, item: EntityRef, handle: JobHandle, next: Option<JobHandle>) {
+        let Some(row) = self.state.row_mut(item) else { return };
+        if row.pending == Some(handle) {
+            row.pending = next;
+            return;
+        }
+        let mut current = row.pending;
+        let mut steps = 0;
+        while let Some(c) = current {
+            let after = self.state.queue.next_of(c);
+            if after == Some(handle) {
+                self.state.queue.set_next(c, next);
+                return;
+            }
+            steps += 1;
+            if steps > self.state.queue.len() {
+                return;
+            }
+            current = after;
         }
     }
 
@@ -338,12 +412,12 @@ impl Engine {
     /// (`process_finished` with `reason`, by instance id) of an item: `move to pipeline` and
     /// deletion (SPEC §8).
     pub(crate) fn cancel_all(&mut self, item: EntityRef, reason: FinishReason) {
-        let pending = match self.state.row_mut(item) {
-            Some(row) => std::mem::take(&mut row.pending),
-            None => Vec::new(),
-        };
-        for p in pending {
-            if let Some(job) = self.state.queue.cancel(p.job) {
+        let pending = self.pending_rules(item);
+        if let Some(row) = self.state.row_mut(item) {
+            row.pending = None;
+        }
+        for handle in pending {
+            if let Some(job) = self.state.queue.cancel(handle) {
                 if let JobKind::Rule { stage, rule, .. } = job.kind {
                     self.log(Some(item), EffectKind::RuleCancelled { stage, rule });
                 }

@@ -90,10 +90,11 @@ pub struct Row {
     /// An activity created with `auto_complete: true` (SPEC §8 step 2).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub auto_complete: bool,
-    /// Pending delayed rules of this item, in scheduling order (cancelled by a move with
-    /// `unless moved`, by `move to pipeline` and by deletion).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub pending: Vec<PendingRule>,
+    /// The first of this item's pending delayed rules; the others follow through the queue's
+    /// `next` links, in scheduling order (cancelled by a move with `unless moved`, by
+    /// `move to pipeline` and by deletion).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<JobHandle>,
     /// How many payment links were made for this item (the `M` of SPEC §8's url).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub links: u32,
@@ -111,17 +112,10 @@ impl Row {
             created_in: None,
             by_automation: false,
             auto_complete: false,
-            pending: Vec::new(),
+            pending: None,
             links: 0,
         }
     }
-}
-
-/// A delayed rule an item waits for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PendingRule {
-    pub job: JobHandle,
-    pub unless_moved: bool,
 }
 
 /// Details of a contact or company stored by `edit details` (SPEC §5.3), per template:
@@ -158,6 +152,8 @@ pub struct State {
     pub last_seq: u64,
     /// Why each effect happened (`Effect::cause` indexes here).
     pub causes: Vec<Cause>,
+    /// The texts the scenario runner gave its commands (`why` shows them).
+    pub origins: Vec<String>,
     /// Pending jobs.
     pub queue: Queue,
     /// Process instances that are waiting, by instance id.

@@ -8,6 +8,10 @@
 //! Naming follows `syntax/`: a grammar rule `foo` is built by `parse_foo`. pest types stay in
 //! this file (STYLE §1.5).
 
+// A command yields at most one diagnostic and errors are the rare path, so they are returned
+// by value, as the public `Result<Command, Diagnostic>` does.
+#![allow(clippy::result_large_err)]
+
 use std::str::FromStr;
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};

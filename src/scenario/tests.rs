@@ -354,3 +354,141 @@ fn every_grammar_rule_has_a_phrase() {
         assert!(!super::parse::phrase(*rule).is_empty());
     }
 }
+
+#[test]
+fn malformed_input_never_panics() {
+    let inputs = [
+        "\"",
+        "}",
+        "{",
+        "create deal d1 {",
+        "create deal d1 { title: \"x",
+        "expect notify {",
+        "emit",
+        "move d1 to",
+        "set task:99999999999.status = x",
+        "advance 99999999999999999999 days",
+        "clock 9999-99-99 99:99",
+        "é",
+        "create deal d1 { title: \"é\", amount: 1e5 }",
+        "set d1.x = [[[[",
+        "complete task of d1 where",
+        "click email of d1 where { url: \"x\" }",
+        "user",
+        "\u{feff}seed 1",
+        "tasks d1 d2",
+        "show",
+        "seed -1",
+    ];
+    for input in inputs {
+        let results = summarise(input);
+        assert_eq!(results.len(), 1, "input {input:?} gave {results:?}");
+        assert!(results[0].starts_with("ERR E0"), "input {input:?} gave {results:?}");
+    }
+}
+
+/// A runner over a small program, with `lines` applied (each must succeed).
+fn runner_after(lines: &str) -> super::Runner {
+    let program = "pipeline sales for Deal {\n  stage new\n  stage discussion {\n    on enter {\n      notify deal.responsible \"Offer for {{deal.title}} ({{deal.amount}})\"\n    }\n  }\n  stage won success\n}\n";
+    let compilation = crate::compile(&[("sales.bp".to_string(), program.to_string())]);
+    assert!(!compilation.has_errors(), "{:?}", compilation.diagnostics);
+    let mut runner = super::Runner::new(&compilation);
+    let file = runner.add_source("setup.bps", lines);
+    for command in runner.parse(file) {
+        let command = command.expect("a valid setup line");
+        if let Err(error) = runner.apply(&command) {
+            panic!("{}", error.render(runner.sources()));
+        }
+    }
+    runner
+}
+
+/// Applies one line; `Ok(true)` when it passed, `Ok(false)` for a failed expect, `Err` for
+/// an invalid line (its message).
+fn apply_line(runner: &mut super::Runner, line: &str) -> Result<bool, String> {
+    let file = runner.add_source("line.bps", line);
+    let command = runner.parse(file).remove(0).map_err(|d| d.message)?;
+    match runner.apply(&command) {
+        Ok(_) => Ok(true),
+        Err(super::ScenarioError::ExpectFailed { .. }) => Ok(false),
+        Err(super::ScenarioError::Invalid(diagnostics)) => Err(diagnostics[0].message.clone()),
+    }
+}
+
+#[test]
+fn expect_patterns_compare_with_the_effect_log_encoding() {
+    let mut runner = runner_after(
+        "clock 2026-03-02 09:00 Europe/Paris\nuser alice \"Alice Martin\"\ncreate deal d1 { title: \"Boiler\", amount: 1200, responsible: @alice }\nmove d1 to discussion\n",
+    );
+    let cases: &[(&str, Result<bool, &str>)] = &[
+        ("expect notify { to: @alice, text: \"Offer for Boiler (1200.00)\" }", Ok(true)),
+        ("expect notify { text contains \"boiler\" }", Ok(true)),
+        ("expect notify { text contains \"roof\" }", Ok(false)),
+        ("expect notify { text: \"offer for boiler (1200.00)\" }", Ok(false)),
+        ("expect notify { entity: d1 }", Ok(true)),
+        ("expect notify { entity: deal:1 }", Ok(true)),
+        ("expect notify { entity: \"deal:1\" }", Ok(true)),
+        ("expect notify { at: 2026-03-02 09:00 }", Ok(true)),
+        ("expect notify { at: 2026-03-02 08:00 }", Ok(false)),
+        ("expect entity_created { entity: d1, title: \"Boiler\", stage: new }", Ok(true)),
+        ("expect stage { from: none, to: new }", Ok(true)),
+        ("expect stage { from: new, to: discussion, by: @alice }", Ok(true)),
+        ("expect stage { to: won }", Ok(false)),
+        ("expect no stage { to: won }", Ok(true)),
+        ("expect no notify", Ok(false)),
+        ("expect error", Ok(false)),
+        ("expect no error", Ok(true)),
+        ("expect d1.stage == discussion", Ok(true)),
+        ("expect d1.amount == 1200.0", Ok(true)),
+        ("expect deal:1.stage == won", Err("")),
+        ("expect notify { txt: \"x\" }", Err("`notify` effects have no key `txt`")),
+        ("expect notfy { to: @alice }", Err("unknown effect kind `notfy`")),
+    ];
+    for (line, expected) in cases {
+        let got = apply_line(&mut runner, line);
+        match expected {
+            Err("") => assert!(got.is_err(), "{line}: {got:?}"),
+            Err(message) => assert_eq!(got, Err(message.to_string()), "{line}"),
+            Ok(passes) => assert_eq!(got, Ok(*passes), "{line}"),
+        }
+    }
+}
+
+#[test]
+fn an_alias_and_its_id_are_interchangeable() {
+    let mut runner = runner_after(
+        "user alice \"Alice Martin\"\ncreate deal d1 { title: \"Boiler\", responsible: @alice }\n",
+    );
+    assert_eq!(apply_line(&mut runner, "move deal:1 to discussion"), Ok(true));
+    assert_eq!(apply_line(&mut runner, "expect d1.stage == discussion"), Ok(true));
+    assert_eq!(apply_line(&mut runner, "move d1 to won"), Ok(true));
+    assert_eq!(apply_line(&mut runner, "expect stage { entity: deal:1, to: won }"), Ok(true));
+    let errors: &[(&str, &str)] = &[
+        ("move deal:2 to won", "no deal `deal:2` exists"),
+        ("move d2 to won", "unknown alias `d2`"),
+        ("move dael:1 to won", "unknown kind `dael`"),
+        (
+            "create deal d1 { title: \"x\", responsible: @alice }",
+            "alias `d1` is already bound to deal:1",
+        ),
+        ("clock 2026-03-02 09:00", "`clock` after a command that changed the state"),
+    ];
+    for (line, message) in errors {
+        assert_eq!(apply_line(&mut runner, line), Err(message.to_string()), "{line}");
+    }
+}
+
+#[test]
+fn a_reply_carries_the_new_effects_and_the_inspection_output() {
+    let mut runner = runner_after("user alice \"Alice Martin\"\n");
+    let file = runner.add_source("s.bps", "create deal d1 { title: \"Boiler\", responsible: @alice }\nshow d1\nexpect d1.stage == new");
+    let commands: Vec<_> = runner.parse(file).into_iter().map(|c| c.expect("valid")).collect();
+    let created = runner.apply(&commands[0]).expect("created");
+    assert_eq!(created.effects, 0..2, "entity_created and the stage entry");
+    let shown = runner.apply(&commands[1]).expect("shown");
+    assert!(shown.effects.is_empty());
+    assert!(shown.output.iter().any(|l| l.contains("Boiler")), "{:?}", shown.output);
+    let checked = runner.apply(&commands[2]).expect("passes");
+    assert_eq!(checked.passed.as_deref(), Some("`d1.stage == new` is true"));
+    assert_eq!(runner.aliases().len(), 1);
+}

@@ -433,7 +433,7 @@ impl Runner {
         span: Span,
         words: &[Ident],
     ) -> Result<(EventId, IndexMap<String, Value>), ScenarioError> {
-        let mut best: Option<(usize, EventId, Vec<(&crate::model::Param, &Ident)>)> = None;
+        let mut best: Option<(usize, EventId, Vec<HoleFill>)> = None;
         for (index, def) in self.model.events.values().enumerate() {
             let mut holes = Vec::new();
             let mut position = 0;
@@ -490,6 +490,9 @@ impl Runner {
     }
 }
 
+/// A hole of an event signature and the word that fills it.
+type HoleFill<'m, 'w> = (&'m crate::model::Param, &'w Ident);
+
 /// Matches signature parts against words from `position`; an optional group is taken when
 /// its first fixed word is the next word (or, for a group starting with a hole, when words
 /// remain).
@@ -497,7 +500,7 @@ fn match_parts<'m, 'w>(
     parts: &'m [SigPart],
     words: &'w [Ident],
     position: &mut usize,
-    holes: &mut Vec<(&'m crate::model::Param, &'w Ident)>,
+    holes: &mut Vec<HoleFill<'m, 'w>>,
 ) -> bool {
     for part in parts {
         match part {

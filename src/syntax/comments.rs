@@ -21,6 +21,9 @@ use super::MAX_NESTING;
 /// What the pre-scan found.
 pub(crate) struct Scan {
     pub comments: Vec<Comment>,
+    /// Offsets of the lines that start right after a top-level `}` ended the previous line:
+    /// places where the file can be cut into independently parsed pieces.
+    pub splits: Vec<usize>,
     /// The first bracket problem (unclosed, unexpected, mismatched or too deep), if any.
     pub error: Option<Diagnostic>,
 }
@@ -37,9 +40,16 @@ enum Frame {
 
 /// Scans `text`, which starts at offset `base` of `file`.
 pub(crate) fn scan(text: &str, file: FileId, base: usize) -> Scan {
-    let mut scanner = Scanner { bytes: text.as_bytes(), text, file, base, comments: Vec::new() };
+    let mut scanner = Scanner {
+        bytes: text.as_bytes(),
+        text,
+        file,
+        base,
+        comments: Vec::new(),
+        splits: Vec::new(),
+    };
     let error = scanner.run();
-    Scan { comments: scanner.comments, error }
+    Scan { comments: scanner.comments, splits: scanner.splits, error }
 }
 
 struct Scanner<'a> {
@@ -48,6 +58,7 @@ struct Scanner<'a> {
     file: FileId,
     base: usize,
     comments: Vec<Comment>,
+    splits: Vec<usize>,
 }
 
 impl Scanner<'_> {
@@ -62,6 +73,7 @@ impl Scanner<'_> {
     fn run(&mut self) -> Option<Diagnostic> {
         let mut stack: Vec<Frame> = Vec::new();
         let mut depth = 0usize; // groups and interpolations on the stack
+        let mut last_top_level = 0u8; // the last code byte seen at the top level
         let mut i = 0;
         let len = self.bytes.len();
         while i < len {
@@ -104,12 +116,21 @@ impl Scanner<'_> {
                         depth -= 1;
                     } else if !in_interp && self.at(i, b"//") {
                         i = self.comment(i);
-                    } else if self.at(i, b"\"\"\"") {
-                        stack.push(Frame::Text { triple: true });
-                        i += 3;
-                    } else if byte == b'"' {
-                        stack.push(Frame::Text { triple: false });
+                    } else if frame.is_none() && byte == b'\n' {
+                        // A newline after a closing `}` at the top level always ends an item
+                        // (nothing continues a line after `}`; `else` shares its line).
+                        if last_top_level == b'}' {
+                            self.splits.push(self.base + i + 1);
+                        }
+                        last_top_level = b'\n';
                         i += 1;
+                    } else if byte == b'"' {
+                        if frame.is_none() {
+                            last_top_level = byte;
+                        }
+                        let triple = self.at(i, b"\"\"\"");
+                        stack.push(Frame::Text { triple });
+                        i += if triple { 3 } else { 1 };
                     } else if let Some(close) = closer(byte) {
                         depth += 1;
                         if depth > MAX_NESTING {
@@ -122,6 +143,9 @@ impl Scanner<'_> {
                             Some(Frame::Group { close, .. }) if close == byte => {
                                 stack.pop();
                                 depth -= 1;
+                                if stack.is_empty() {
+                                    last_top_level = byte;
+                                }
                             }
                             Some(Frame::Group { close, open }) => {
                                 return Some(self.mismatched(i, byte, close, open));
@@ -130,6 +154,9 @@ impl Scanner<'_> {
                         }
                         i += 1;
                     } else {
+                        if frame.is_none() && !matches!(byte, b' ' | b'\t' | b'\r') {
+                            last_top_level = byte;
+                        }
                         i += 1;
                     }
                 }
@@ -196,8 +223,13 @@ fn closer(byte: u8) -> Option<u8> {
 }
 
 fn too_deep(span: Span) -> Diagnostic {
-    Diagnostic::new(Code::E0001, "nesting too deep", span, format!("more than {MAX_NESTING} levels"))
-        .with_help("split the expression or block into smaller pieces")
+    Diagnostic::new(
+        Code::E0001,
+        "nesting too deep",
+        span,
+        format!("more than {MAX_NESTING} levels"),
+    )
+    .with_help("split the expression or block into smaller pieces")
 }
 
 /// The offset of the next `\n` at or after `from`, or the end.

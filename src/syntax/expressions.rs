@@ -203,7 +203,10 @@ pub(crate) fn parse_primary(ctx: &Ctx<'_>, pair: Pair<'_, Rule>) -> Option<Built
             ctx.error(
                 Diagnostic::new(
                     Code::E0001,
-                    format!("a time of day such as `{}` is only allowed in a calendar", pair.as_str()),
+                    format!(
+                        "a time of day such as `{}` is only allowed in a calendar",
+                        pair.as_str()
+                    ),
                     span,
                     "time of day",
                 )
@@ -235,7 +238,9 @@ pub(crate) fn parse_name(ctx: &Ctx<'_>, pair: &Pair<'_, Rule>) -> Option<Built> 
         let ident = Ident::new(segment, Span::new(ctx.file, offset, offset + segment.len()));
         offset += segment.len() + 1;
         built = Some(match built {
-            None => Built::leaf(ctx, ExprKind::Name(ident), Span::new(ctx.file, start, offset - 1))?,
+            None => {
+                Built::leaf(ctx, ExprKind::Name(ident), Span::new(ctx.file, start, offset - 1))?
+            }
             Some(base) => {
                 let span = base.expr.span.to(ident.span);
                 let depth = base.depth + 1;
@@ -283,16 +288,11 @@ fn parse_path(ctx: &Ctx<'_>, pair: Pair<'_, Rule>) -> Option<Built> {
     for segment in inner {
         let ident = ctx.ident(&segment);
         let span = built.expr.span.to(ident.span);
-        built = Built::new(
-            ctx,
-            ExprKind::Field(Box::new(built.expr), ident),
-            span,
-            built.depth + 1,
-        )?;
+        built =
+            Built::new(ctx, ExprKind::Field(Box::new(built.expr), ident), span, built.depth + 1)?;
     }
     Some(built)
 }
-
 
 // ---------------------------------------------------------------------------------------------
 // Dates and times
@@ -550,8 +550,13 @@ pub(crate) fn parse_template(ctx: &Ctx<'_>, pair: Pair<'_, Rule>) -> Option<(Tem
         Rule::unterminated_triple => {
             let open = Span::new(ctx.file, span.start as usize, span.start as usize + 3);
             ctx.error(
-                Diagnostic::new(Code::E0001, "unterminated text", open, "this `\"\"\"` is never closed")
-                    .with_help("add the closing `\"\"\"`"),
+                Diagnostic::new(
+                    Code::E0001,
+                    "unterminated text",
+                    open,
+                    "this `\"\"\"` is never closed",
+                )
+                .with_help("add the closing `\"\"\"`"),
             );
             None
         }
@@ -649,13 +654,12 @@ fn push_text(parts: &mut Vec<TemplatePart>, text: &str) {
 fn dedent(source: &str, pieces: Vec<Piece>) -> Vec<TemplatePart> {
     let content = source.get(3..source.len().saturating_sub(3)).unwrap_or("");
     let last_line = content.rsplit('\n').next().unwrap_or("");
-    let indent: Vec<char> = if content.contains('\n')
-        && last_line.chars().all(|c| c == ' ' || c == '\t')
-    {
-        last_line.chars().collect()
-    } else {
-        Vec::new()
-    };
+    let indent: Vec<char> =
+        if content.contains('\n') && last_line.chars().all(|c| c == ' ' || c == '\t') {
+            last_line.chars().collect()
+        } else {
+            Vec::new()
+        };
     let mut parts = Vec::new();
     let mut out = String::new();
     let mut first = true; // still before anything: the opening newline may be dropped

@@ -175,7 +175,9 @@ pub(crate) fn phrase(rule: Rule) -> &'static str {
         pipeline_decl | pipeline_header => "`pipeline`",
         stage | stage_check => "a stage",
         outcome => "`success` or `failure`",
-        stage_member | stage_member_check => "a rule (`on enter`, `after`, `at`) or a trigger (`when`)",
+        stage_member | stage_member_check => {
+            "a rule (`on enter`, `after`, `at`) or a trigger (`when`)"
+        }
         automation_rule | rule_header => "a rule (`on enter`, `after`, `at`)",
         on_enter => "`on enter`",
         after_timing => "`after`",
@@ -220,10 +222,9 @@ pub(crate) fn phrase(rule: Rule) -> &'static str {
         list_expr => "a list",
         paren_expr => "`(`",
         field_access => "`.`",
-        infix_op | infix_start | op_or | op_and | op_eq | op_ne | op_le | op_ge | op_lt | op_gt | op_contains
-        | op_starts_with | op_in | op_coalesce | op_add | op_sub | op_mul | op_div => {
-            "an operator"
-        }
+        infix_op | infix_start | op_or | op_and | op_eq | op_ne | op_le | op_ge | op_lt | op_gt
+        | op_contains | op_starts_with | op_in | op_coalesce | op_add | op_sub | op_mul
+        | op_div => "an operator",
         op_not => "`not`",
         op_neg => "`-`",
     }
@@ -267,11 +268,7 @@ pub(crate) fn explain(ctx: &Ctx<'_>, check: Rule, start: usize, end: usize) {
             ctx.error(diagnostic)
         }
         // Valid alone but not where it stands (for example a whole item inside a block).
-        Ok(_) => ctx.syntax_error(
-            format!("expected {}", phrase(check)),
-            span,
-            "not allowed here",
-        ),
+        Ok(_) => ctx.syntax_error(format!("expected {}", phrase(check)), span, "not allowed here"),
     }
 }
 
@@ -319,7 +316,10 @@ fn label(expected: &str) -> String {
 fn statement_help(ctx: &Ctx<'_>, at: Span) -> Option<String> {
     let rest = ctx.text.get(at.start as usize..).unwrap_or("");
     if rest.starts_with('=') && !rest.starts_with("==") {
-        Some("to change a field, write `set PATH = VALUE`; to name a value, `let NAME = VALUE`".into())
+        Some(
+            "to change a field, write `set PATH = VALUE`; to name a value, `let NAME = VALUE`"
+                .into(),
+        )
     } else if rest.starts_with(['+', '-', '*', '/', '<', '>', '=', '!', '?']) {
         Some("an action call takes words and values; put an expression in `( … )`".into())
     } else {

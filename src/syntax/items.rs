@@ -10,7 +10,9 @@ use crate::ast::{
 };
 use crate::span::Span;
 
-use super::expressions::{parse_date_lit, parse_expr, parse_operand, parse_template, parse_time_of_day};
+use super::expressions::{
+    parse_date_lit, parse_expr, parse_operand, parse_template, parse_time_of_day,
+};
 use super::grammar::{explain, Rule};
 use super::stages::parse_stage;
 use super::statements::{parse_block, parse_stage_ref};
@@ -101,7 +103,9 @@ fn parse_type_alt(ctx: &Ctx<'_>, pair: Pair<'_, Rule>) -> Option<TypeExpr> {
     let optional = inner.next().is_some_and(|p| p.as_rule() == Rule::optional_mark);
     let kind = match ty.as_rule() {
         Rule::enum_type => TypeExprKind::Enum(children(ty).map(|p| ctx.ident(&p)).collect()),
-        Rule::list_type => TypeExprKind::List(Box::new(parse_type_expr(ctx, children(ty).next()?)?)),
+        Rule::list_type => {
+            TypeExprKind::List(Box::new(parse_type_expr(ctx, children(ty).next()?)?))
+        }
         Rule::field_type => {
             let mut parts = ty.into_inner();
             let entity = ctx.ident(&parts.next()?);

@@ -86,7 +86,8 @@ pub fn template(template: &Template) -> String {
     for (index, part) in template.parts.iter().enumerate() {
         match part {
             TemplatePart::Text(text) => {
-                let next_is_expr = matches!(template.parts.get(index + 1), Some(TemplatePart::Expr(_)));
+                let next_is_expr =
+                    matches!(template.parts.get(index + 1), Some(TemplatePart::Expr(_)));
                 escape_into(&mut out, text, next_is_expr);
             }
             TemplatePart::Expr(inner) => {
@@ -171,8 +172,8 @@ fn write_expr(out: &mut String, expr: &Expr) {
             let own = binary_precedence(*op);
             let right_assoc = *op == BinaryOp::Coalesce;
             let non_assoc = op.is_comparison();
-            let lhs_parens = precedence(lhs) < own
-                || (precedence(lhs) == own && (right_assoc || non_assoc));
+            let lhs_parens =
+                precedence(lhs) < own || (precedence(lhs) == own && (right_assoc || non_assoc));
             let rhs_parens =
                 precedence(rhs) < own || (precedence(rhs) == own && (!right_assoc || non_assoc));
             write_operand(out, lhs, lhs_parens);

@@ -3,7 +3,9 @@
 
 use pest::iterators::Pair;
 
-use crate::ast::{Outcome, Rule as AstRule, RuleModifiers, RuleTiming, Stage, StageMember, Trigger, Unless};
+use crate::ast::{
+    Outcome, Rule as AstRule, RuleModifiers, RuleTiming, Stage, StageMember, Trigger, Unless,
+};
 use crate::span::Span;
 
 use super::expressions::{parse_delay, parse_expr, parse_template};
@@ -16,14 +18,8 @@ pub(crate) fn parse_stage(ctx: &Ctx<'_>, pair: Pair<'_, Rule>) -> Option<Stage> 
     let span = ctx.span(&pair);
     let mut inner = children(pair);
     let id = ctx.ident(&inner.next()?);
-    let mut stage = Stage {
-        id,
-        title: None,
-        outcome: None,
-        members: Vec::new(),
-        doc: ctx.doc(span),
-        span,
-    };
+    let mut stage =
+        Stage { id, title: None, outcome: None, members: Vec::new(), doc: ctx.doc(span), span };
     for part in inner {
         match part.as_rule() {
             Rule::template => stage.title = Some(parse_title(ctx, part)?),

@@ -8,8 +8,7 @@ use pest::iterators::Pair;
 
 use crate::ast::{
     ArgValue, Block, Call, CallPart, CallPartKind, Expr, ExprKind, LetValue, Literal, NamedArg,
-    NamedArgs,
-    StageRef, Stmt, StmtKind, WorkingHours,
+    NamedArgs, StageRef, Stmt, StmtKind, WorkingHours,
 };
 
 use super::expressions::{parse_delay, parse_expr, parse_name, parse_primary};
@@ -294,8 +293,10 @@ fn parse_call_item(ctx: &Ctx<'_>, pair: Pair<'_, Rule>) -> Option<CallPart> {
             Rule::word | Rule::event_word => word_part(ctx, &atom),
             _ => {
                 let atom_span = ctx.span(&atom);
-                parse_primary(ctx, atom)
-                    .map(|built| CallPart { kind: CallPartKind::Value(built.expr), span: atom_span })
+                parse_primary(ctx, atom).map(|built| CallPart {
+                    kind: CallPartKind::Value(built.expr),
+                    span: atom_span,
+                })
             }
         };
         match part {

@@ -64,7 +64,10 @@ fn an_integer_followed_by_a_unit_is_always_a_duration() {
     // SPEC §2: `now + 1 day 1 hour` is `now + (1 day 1 hour)`.
     let e = ok("now + 1 day 1 hour");
     let ExprKind::Binary(_, _, rhs) = e.kind else { panic!("{e:?}") };
-    assert_eq!(rhs.kind, ExprKind::Literal(Literal::Duration(Duration { days: 1, hours: 1, ..Duration::default() })));
+    assert_eq!(
+        rhs.kind,
+        ExprKind::Literal(Literal::Duration(Duration { days: 1, hours: 1, ..Duration::default() }))
+    );
 }
 
 #[test]
@@ -302,8 +305,9 @@ fn newline_ends_a_statement_before_an_operator() {
 
 #[test]
 fn statements_end_at_newline_semicolon_or_closing_brace() {
-    let (module, diags) =
-        module("process p for Deal { move to stage b }\nprocess q for Deal { stop; stop\n stop }\n");
+    let (module, diags) = module(
+        "process p for Deal { move to stage b }\nprocess q for Deal { stop; stop\n stop }\n",
+    );
     assert!(diags.is_empty(), "{diags:?}");
     let [Item::Process(p), Item::Process(q)] = module.items.as_slice() else { panic!() };
     assert!(matches!(p.body.stmts[0].kind, StmtKind::MoveStage { .. }));
@@ -480,4 +484,46 @@ fn hostile_input_does_not_crash() {
         let _ = module(&text);
         let _ = expr(&text);
     }
+}
+
+#[test]
+fn a_large_file_parses_the_same_in_pieces_as_in_one() {
+    let unit = "/// A pipeline.\npipeline p for Deal {\n  stage new {\n    on enter { notify responsible \"}\" }\n    after 1 day { stag + }\n  }\n}\nconst a = 1 +\n  2\nprocess q for Deal on create,\n  on change { let x = [1,\n 2] }\n";
+    let mut text = String::new();
+    while text.len() < 2 * super::PARALLEL_THRESHOLD {
+        text.push_str(unit);
+    }
+    text.push_str("pipelin broken\n");
+    let mut map = SourceMap::new();
+    let id = map.add("big.bp", text.as_str());
+    let (one, one_diags) = super::parse_module_with(&map, id, 1);
+    let (four, four_diags) = super::parse_module_with(&map, id, 4);
+    assert!(super::pieces(text.len(), &super::comments::scan(&text, id, 0).splits, 4).len() == 4);
+    assert_eq!(one.items.len(), four.items.len());
+    assert!(one == four, "the pieces give another tree");
+    assert_eq!(one_diags, four_diags);
+    assert_eq!(one_diags.len(), 101, "100 errors and the summary");
+}
+
+#[test]
+fn the_deepest_accepted_nesting_parses_on_a_small_stack() {
+    // 63 nested blocks (the process's own `{` is the 64th), then 64 nested interpolations: both
+    // at the limit, on a 2 MiB test thread in a debug build.
+    let depth = super::MAX_NESTING - 1;
+    let blocks = format!(
+        "process p for Deal {{\n{}stop\n{}}}\n",
+        "if a {\n".repeat(depth),
+        "}\n".repeat(depth)
+    );
+    let (parsed, diags) = module(&blocks);
+    assert!(diags.is_empty(), "{diags:?}");
+    assert_eq!(parsed.items.len(), 1);
+    let strings = format!("const a = {}x{}\n", "\"{{".repeat(32), "}}\"".repeat(32));
+    let (parsed, diags) = module(&strings);
+    assert!(diags.is_empty(), "{diags:?}");
+    assert_eq!(parsed.items.len(), 1);
+    let lists = format!("const a = {}1{}\n", "[".repeat(64), "]".repeat(64));
+    assert!(module(&lists).1.is_empty());
+    let too_deep = format!("const a = {}1{}\n", "[".repeat(65), "]".repeat(65));
+    assert_eq!(errors(&too_deep), ["nesting too deep"]);
 }

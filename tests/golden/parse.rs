@@ -68,9 +68,9 @@ fn ok_files_parse_cleanly() {
 /// The lines listed by the first line `// expect: E0001 at 3, 7`.
 fn expected_lines(text: &str, path: &Path) -> Vec<usize> {
     let first = text.lines().next().unwrap_or("");
-    let list = first
-        .strip_prefix("// expect: E0001 at ")
-        .unwrap_or_else(|| panic!("{}: first line must be `// expect: E0001 at LINE`", path.display()));
+    let list = first.strip_prefix("// expect: E0001 at ").unwrap_or_else(|| {
+        panic!("{}: first line must be `// expect: E0001 at LINE`", path.display())
+    });
     list.split(',').map(|n| n.trim().parse().expect("a line number")).collect()
 }
 
@@ -139,9 +139,46 @@ fn assert_parses_safely(text: &str) {
 }
 
 const ALPHABET: &[&str] = &[
-    "pipeline", "stage", "{", "}", "(", ")", "[", "]", "\"", "\"\"\"", "{{", "}}", "\n", " ", ",",
-    ";", "//", "///", "on enter", "after", "1 day", "when", "where", "let", "x", "=", "==", "<",
-    "+", "-", "@bob", "2026-02-30", "09:30", "..", "in", "working hours", "\\", "é", "\t", "?",
+    "pipeline",
+    "stage",
+    "{",
+    "}",
+    "(",
+    ")",
+    "[",
+    "]",
+    "\"",
+    "\"\"\"",
+    "{{",
+    "}}",
+    "\n",
+    " ",
+    ",",
+    ";",
+    "//",
+    "///",
+    "on enter",
+    "after",
+    "1 day",
+    "when",
+    "where",
+    "let",
+    "x",
+    "=",
+    "==",
+    "<",
+    "+",
+    "-",
+    "@bob",
+    "2026-02-30",
+    "09:30",
+    "..",
+    "in",
+    "working hours",
+    "\\",
+    "é",
+    "\t",
+    "?",
 ];
 
 #[test]
@@ -169,7 +206,8 @@ fn mutated_corpus_never_panics() {
     let mut rng = Rng(42);
     for round in 0..2000 {
         let source = &corpus[round % corpus.len()];
-        let mut tokens: Vec<&str> = source.split_inclusive([' ', '\n', '.', '"', '{', '}']).collect();
+        let mut tokens: Vec<&str> =
+            source.split_inclusive([' ', '\n', '.', '"', '{', '}']).collect();
         for _ in 0..1 + rng.below(4) {
             if tokens.is_empty() {
                 break;

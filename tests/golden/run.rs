@@ -204,7 +204,7 @@ fn a_program_with_errors_exits_1_without_running() {
 }
 
 #[test]
-fn until_advances_after_the_last_line_and_rejects_a_malformed_moment() {
+fn run_rejects_a_malformed_until_and_unknown_flags() {
     use clap::Parser;
     let parsed = bp::cli::Cli::try_parse_from([
         "bp",

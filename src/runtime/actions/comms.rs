@@ -3,7 +3,7 @@
 //! `to: contact` (the default) means the item's contact's email (phone for SMS), `to: company`
 //! the company's; an expression gives the address itself. No address: an error, nothing sent.
 
-use super::super::effects::{EffectKind, EmailInfo};
+use super::super::effects::{EffectKind, EmailInfo, SmsInfo};
 use super::super::exec::{Ctx, RtError, RtResult};
 use super::super::value::{EntityRef, Value};
 use super::super::Engine;
@@ -35,7 +35,7 @@ pub(super) fn send_sms(engine: &mut Engine, ctx: &mut Ctx, call: &Call) -> RtRes
     let item = engine.item(ctx)?;
     let text = engine.text_arg(ctx, call, "text")?.unwrap_or_default();
     let to = engine.address(ctx, call, item, "phone", "send sms")?;
-    engine.log(Some(item), EffectKind::Sms { to, text });
+    engine.log(Some(item), EffectKind::Sms(Box::new(SmsInfo { to, text })));
     Ok(None)
 }
 
@@ -47,7 +47,7 @@ pub(super) fn add_comment(engine: &mut Engine, ctx: &mut Ctx, call: &Call) -> Rt
         Some(_) => Some(engine.user_arg(ctx, call, "author", "add comment")?),
         None => engine.responsible_of(item).map(|u| engine.user_arc(&u)),
     };
-    engine.log(Some(item), EffectKind::Comment { text, author });
+    engine.log(Some(item), EffectKind::Comment { text: text.into_boxed_str(), author });
     Ok(None)
 }
 

@@ -1,7 +1,7 @@
 //! SPEC §5.1 Employee monitoring and control: `notify`, `add history`, `create task`,
 //! `complete tasks from stage`, `schedule activity|call|meeting`.
 
-use super::super::effects::{ActivityInfo, EffectKind, TaskInfo};
+use super::super::effects::{ActivityInfo, EffectKind, HistoryInfo, TaskInfo};
 use super::super::exec::{Ctx, RtResult};
 use super::super::value::{EntityRef, Value};
 use super::super::Engine;
@@ -11,7 +11,7 @@ use crate::model::{Call, StageRef};
 pub(super) fn notify(engine: &mut Engine, ctx: &mut Ctx, call: &Call) -> RtResult<Option<Value>> {
     let to = engine.user_arg(ctx, call, "to", "notify")?;
     let text = engine.text_arg(ctx, call, "text")?.unwrap_or_default();
-    engine.log(ctx.item, EffectKind::Notify { to, text });
+    engine.log(ctx.item, EffectKind::Notify { to, text: text.into_boxed_str() });
     Ok(None)
 }
 
@@ -23,7 +23,7 @@ pub(super) fn add_history(engine: &mut Engine, ctx: &mut Ctx, call: &Call) -> Rt
         None => engine.responsible_of(engine.item(ctx)?).map(|u| engine.user_arc(&u)),
     };
     let kind = engine.keyword(call, "type").unwrap_or("info").to_string();
-    engine.log(ctx.item, EffectKind::History { text, author, kind });
+    engine.log(ctx.item, EffectKind::History(Box::new(HistoryInfo { text, author, kind })));
     Ok(None)
 }
 

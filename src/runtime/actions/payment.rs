@@ -2,7 +2,7 @@
 
 use indexmap::IndexMap;
 
-use super::super::effects::EffectKind;
+use super::super::effects::{EffectKind, PaymentLinkInfo};
 use super::super::exec::{Ctx, RtError, RtResult};
 use super::super::value::{EntityRef, Value};
 use super::super::Engine;
@@ -30,7 +30,8 @@ pub(super) fn create_payment_link(engine: &mut Engine, ctx: &mut Ctx, call: &Cal
     };
     let kind = &engine.model.entity(item.entity).item_name;
     let url = format!("https://bp.invalid/pay/{kind}/{}/{m}", item.n);
-    engine.log(Some(item), EffectKind::PaymentLink { url: url.clone(), amount: amount.clone() });
+    let info = PaymentLinkInfo { url: url.clone(), amount: amount.clone() };
+    engine.log(Some(item), EffectKind::PaymentLink(Box::new(info)));
     let link = IndexMap::from([("url".to_string(), Value::Text(url)), ("amount".to_string(), amount)]);
     Ok(Some(Value::record(link)))
 }

@@ -93,7 +93,11 @@ impl Dump<'_> {
             Item::Const(constant) => {
                 let ty = constant.ty.as_ref().map(|t| format!(": {}", ty(t))).unwrap_or_default();
                 let at = self.at(constant.span);
-                self.open(&format!("(const {}{ty} = {} {at}", constant.name, expr(&constant.value)));
+                self.open(&format!(
+                    "(const {}{ty} = {} {at}",
+                    constant.name,
+                    expr(&constant.value)
+                ));
                 self.doc(&constant.doc);
                 self.close();
             }
@@ -160,7 +164,8 @@ impl Dump<'_> {
 
     fn fields(&mut self, fields: &[FieldDecl]) {
         for field in fields {
-            let default = field.default.as_ref().map(|d| format!(" = {}", expr(d))).unwrap_or_default();
+            let default =
+                field.default.as_ref().map(|d| format!(" = {}", expr(d))).unwrap_or_default();
             let at = self.at(field.span);
             self.open(&format!("(field {}: {}{default} {at}", field.name, ty(&field.ty)));
             self.doc(&field.doc);
@@ -174,7 +179,11 @@ impl Dump<'_> {
             let _ = write!(text, " {title:?}");
         }
         if let Some((outcome, _)) = &stage.outcome {
-            let _ = write!(text, " {}", if *outcome == Outcome::Success { "success" } else { "failure" });
+            let _ = write!(
+                text,
+                " {}",
+                if *outcome == Outcome::Success { "success" } else { "failure" }
+            );
         }
         let _ = write!(text, " {}", self.at(stage.span));
         self.open(&text);
@@ -283,12 +292,15 @@ impl Dump<'_> {
                 let stages: Vec<String> = stages.iter().map(stage_ref).collect();
                 self.line(&format!("(wait-until-stage {} {at})", stages.join(" ")));
             }
-            StmtKind::WaitUntil { moment } => self.line(&format!("(wait-until {} {at})", expr(moment))),
+            StmtKind::WaitUntil { moment } => {
+                self.line(&format!("(wait-until {} {at})", expr(moment)))
+            }
             StmtKind::MoveStage { stage } => {
                 self.line(&format!("(move-to-stage {} {at})", stage_ref(stage)))
             }
             StmtKind::MovePipeline { pipeline, stage } => {
-                let stage = stage.as_ref().map(|s| format!(" stage {}", stage_ref(s))).unwrap_or_default();
+                let stage =
+                    stage.as_ref().map(|s| format!(" stage {}", stage_ref(s))).unwrap_or_default();
                 self.line(&format!("(move-to-pipeline {pipeline}{stage} {at})"));
             }
             StmtKind::Stop => self.line(&format!("(stop {at})")),
@@ -422,7 +434,8 @@ fn named_args(named: &NamedArgs) -> String {
                 ArgValue::Expr(e) => expr(e),
                 ArgValue::Record(record) => named_args(record),
                 ArgValue::In { delay, working_hours, .. } => {
-                    let hours = working_hours.as_ref().map(|h| format!(" {}", print::working_hours(h)));
+                    let hours =
+                        working_hours.as_ref().map(|h| format!(" {}", print::working_hours(h)));
                     format!("(in {}{})", print::delay_text(delay), hours.unwrap_or_default())
                 }
             };
