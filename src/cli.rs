@@ -95,6 +95,11 @@ pub fn stdout_color() -> bool {
     color_allowed(io::stdout().is_terminal(), std::env::var_os("NO_COLOR").is_some())
 }
 
+/// The same policy for diagnostics written to stderr (`bp run` on a program with errors).
+pub fn stderr_color() -> bool {
+    color_allowed(io::stderr().is_terminal(), std::env::var_os("NO_COLOR").is_some())
+}
+
 /// The colour policy as a pure function of its two inputs.
 pub fn color_allowed(is_terminal: bool, no_color_set: bool) -> bool {
     is_terminal && !no_color_set

@@ -341,6 +341,7 @@ pub struct ActionDef {
     /// Allowed in processes.
     pub in_process: bool,
     pub doc: Option<String>,
+    /// The action's fixed words in stdlib/actions.bp.
     pub span: Span,
 }
 
@@ -400,6 +401,7 @@ pub struct EventDef {
     /// Names in scope of a trigger's `where`, with their types.
     pub payload: IndexMap<String, Type>,
     pub doc: Option<String>,
+    /// The event's fixed words in stdlib/events.bp.
     pub span: Span,
 }
 
@@ -510,6 +512,9 @@ pub enum Arg {
 #[derive(Clone, Debug)]
 pub struct Expr {
     pub kind: ExprKind,
+    /// The type of the value the runtime must produce. Where the checker applied an implicit
+    /// conversion (a Number where a Money is expected, a Date where a DateTime is), `ty` is the
+    /// converted type, so the runtime converts the evaluated value.
     pub ty: Type,
     pub span: Span,
 }

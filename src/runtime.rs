@@ -31,7 +31,6 @@ pub mod value;
 #[cfg(test)]
 mod tests;
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -98,7 +97,7 @@ pub struct Engine {
     /// Text of the next command for `why` (set by the scenario runner).
     origin: Option<String>,
     /// The chains in progress (transient: every chain ends before a command returns).
-    chains: BTreeMap<u32, exec::ChainInfo>,
+    chains: exec::Chains,
     last_chain: u32,
     /// The chain being run, and whether its cascade guard fired.
     chain: Option<u32>,
@@ -131,7 +130,7 @@ impl Engine {
             actions,
             sources: None,
             origin: None,
-            chains: BTreeMap::new(),
+            chains: exec::Chains::default(),
             last_chain: 0,
             chain: None,
             aborted: false,
@@ -245,7 +244,11 @@ impl Engine {
     }
 
     /// `click email … { url: … }`: the `email link clicked` event.
-    pub fn click_email(&mut self, email: EntityRef, url: Option<String>) -> Result<(), CommandError> {
+    pub fn click_email(
+        &mut self,
+        email: EntityRef,
+        url: Option<String>,
+    ) -> Result<(), CommandError> {
         self.cmd_click_email(email, url)
     }
 
@@ -273,7 +276,11 @@ impl Engine {
     }
 
     /// `start process P on ITEM` (works whatever the start mode).
-    pub fn start_process(&mut self, process: ProcessId, item: EntityRef) -> Result<(), CommandError> {
+    pub fn start_process(
+        &mut self,
+        process: ProcessId,
+        item: EntityRef,
+    ) -> Result<(), CommandError> {
         self.cmd_start_process(process, item)
     }
 
@@ -305,7 +312,11 @@ impl Engine {
 
     /// Evaluates a checked free expression (scenario `expect`, REPL) with `vars` in scope
     /// (aliases, `it`). No item is in scope.
-    pub fn eval(&self, expr: &model::Expr, vars: &[(String, Value)]) -> Result<Value, CommandError> {
+    pub fn eval(
+        &self,
+        expr: &model::Expr,
+        vars: &[(String, Value)],
+    ) -> Result<Value, CommandError> {
         self.eval_free(expr, vars)
     }
 

@@ -16,12 +16,15 @@
 pub mod command;
 mod expect;
 pub mod parse;
+mod resolve;
 pub mod run;
+pub mod split;
 mod values;
 
 pub use command::{Command, CommandKind};
-pub use parse::{needs_more, parse_scenario, uses_line};
+pub use parse::parse_scenario;
 pub use run::{Observer, Reply, RunStop, Runner, ScenarioError};
+pub use split::{needs_more, parse_datetime_text, uses_line};
 
 #[cfg(test)]
 mod tests;

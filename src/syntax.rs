@@ -4,14 +4,16 @@
 //! How a file is read:
 //! 1. `comments::scan` walks the text once: it collects every `//` comment (the side table in
 //!    `Module::comments`), checks that brackets match and that nesting stays within
-//!    `MAX_NESTING` levels (pest recurses, so deeper input is refused before pest sees it).
+//!    `MAX_NESTING` levels (pest recurses, so deeper input is refused before pest sees it), and
+//!    notes where a large file can be cut into pieces parsed on several threads.
 //! 2. pest parses `grammar/bp.pest` from `Rule::module`. The grammar has recovery rules
 //!    (`bad_item`, `bad_line`), so it succeeds on almost any text.
 //! 3. The builders turn pairs into AST nodes, one `parse_<rule>` function per grammar rule, in
 //!    the file named after the SPEC section: `items.rs` (§3 items), `stages.rs` (§3.5 stage
-//!    bodies), `statements.rs` (§4 statements, §5 calls), `expressions.rs` (§6 and literals).
-//!    Each swallowed line is re-parsed alone by `grammar::explain` to report what was expected,
-//!    and error productions become specific messages.
+//!    bodies), `statements.rs` (§4 statements, §5 calls), `expressions.rs` (§6.2 Pratt table),
+//!    `literals.rs` (§2 dates, durations), `templates.rs` (§2 strings and `{{ }}`). Each
+//!    swallowed line is re-parsed alone by `grammar::explain` to report what was expected, and
+//!    error productions become specific messages.
 //! 4. `///` doc comments are attached to the item, stage, rule, trigger or field they precede.
 //!
 //! Naming convention: grammar rule `foo` ↔ builder `parse_foo` ↔ AST type `Foo` (STYLE §3).
@@ -21,9 +23,11 @@ mod comments;
 mod expressions;
 mod grammar;
 mod items;
+mod literals;
 pub mod print;
 mod stages;
 mod statements;
+mod templates;
 #[cfg(test)]
 mod tests;
 

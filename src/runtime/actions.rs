@@ -103,7 +103,8 @@ impl Engine {
         match self.actions.get(call.action.index()).copied().flatten() {
             Some(f) => f(self, ctx, call),
             None => {
-                let words = self.model.actions.get_index(call.action.index()).map_or("?", |(w, _)| w);
+                let words =
+                    self.model.actions.get_index(call.action.index()).map_or("?", |(w, _)| w);
                 Err(RtError::new(format!("action `{words}` has no implementation")))
             }
         }
@@ -138,7 +139,8 @@ impl Engine {
             }
             Arg::In { delay, working_hours } => {
                 let item = self.item(ctx)?;
-                let (due, _) = self.delay_end(item, delay, working_hours.as_ref()).map_err(RtError)?;
+                let (due, _) =
+                    self.delay_end(item, delay, working_hours.as_ref()).map_err(RtError)?;
                 Value::DateTime(Engine::moment(due))
             }
             Arg::FieldPath(path) => Value::Text(path.join(".")),
@@ -147,12 +149,17 @@ impl Engine {
     }
 
     /// A required argument: its value, or an error saying why it is missing.
-    pub(crate) fn required(&self, ctx: &Ctx, call: &Call, name: &str, action: &str) -> RtResult<Value> {
+    pub(crate) fn required(
+        &self,
+        ctx: &Ctx,
+        call: &Call,
+        name: &str,
+        action: &str,
+    ) -> RtResult<Value> {
         match self.arg_value(ctx, call, name)? {
-            Some(Value::None) | None => Err(RtError::new(format!(
-                "cannot {action}: {}",
-                self.why_missing(ctx, call, name)
-            ))),
+            Some(Value::None) | None => {
+                Err(RtError::new(format!("cannot {action}: {}", self.why_missing(ctx, call, name))))
+            }
             Some(v) => Ok(v),
         }
     }
@@ -190,9 +197,17 @@ impl Engine {
     }
 
     /// A required user argument that must exist.
-    pub(crate) fn user_arg(&self, ctx: &Ctx, call: &Call, name: &str, action: &str) -> RtResult<Arc<str>> {
+    pub(crate) fn user_arg(
+        &self,
+        ctx: &Ctx,
+        call: &Call,
+        name: &str,
+        action: &str,
+    ) -> RtResult<Arc<str>> {
         match self.required(ctx, call, name, action)? {
-            Value::User(u) => self.existing_user(&u).map_err(|e| RtError::new(format!("cannot {action}: {}", e.0))),
+            Value::User(u) => self
+                .existing_user(&u)
+                .map_err(|e| RtError::new(format!("cannot {action}: {}", e.0))),
             other => Err(RtError::new(format!(
                 "cannot {action}: `{}` is not a user",
                 self.render_value(&other)
@@ -201,7 +216,13 @@ impl Engine {
     }
 
     /// A Bool argument with a default.
-    pub(crate) fn bool_arg(&self, ctx: &Ctx, call: &Call, name: &str, default: bool) -> RtResult<bool> {
+    pub(crate) fn bool_arg(
+        &self,
+        ctx: &Ctx,
+        call: &Call,
+        name: &str,
+        default: bool,
+    ) -> RtResult<bool> {
         Ok(match self.arg_value(ctx, call, name)? {
             Some(Value::Bool(b)) => b,
             _ => default,
@@ -209,7 +230,12 @@ impl Engine {
     }
 
     /// A DateTime argument (a Date is taken at 00:00 in the clock's timezone).
-    pub(crate) fn moment_arg(&self, ctx: &Ctx, call: &Call, name: &str) -> RtResult<Option<DateTime<Utc>>> {
+    pub(crate) fn moment_arg(
+        &self,
+        ctx: &Ctx,
+        call: &Call,
+        name: &str,
+    ) -> RtResult<Option<DateTime<Utc>>> {
         Ok(match self.arg_value(ctx, call, name)? {
             Some(Value::DateTime(t)) => Some(t),
             Some(Value::Date(d)) => Some(super::calendar::date_to_moment(d, self.tz)),
@@ -226,7 +252,13 @@ impl Engine {
     }
 
     /// The users of a `List(User)` argument, each required to exist.
-    pub(crate) fn users_arg(&self, ctx: &Ctx, call: &Call, name: &str, action: &str) -> RtResult<Vec<Arc<str>>> {
+    pub(crate) fn users_arg(
+        &self,
+        ctx: &Ctx,
+        call: &Call,
+        name: &str,
+        action: &str,
+    ) -> RtResult<Vec<Arc<str>>> {
         let users = match self.arg_value(ctx, call, name)? {
             Some(Value::List(items)) => items,
             Some(Value::None) | None => Vec::new(),
@@ -236,22 +268,30 @@ impl Engine {
             .into_iter()
             .filter(|v| !v.is_none())
             .map(|v| match v {
-                Value::User(u) => {
-                    self.existing_user(&u).map_err(|e| RtError::new(format!("cannot {action}: {}", e.0)))
-                }
-                other => Err(RtError::new(format!("cannot {action}: `{}` is not a user", self.render_value(&other)))),
+                Value::User(u) => self
+                    .existing_user(&u)
+                    .map_err(|e| RtError::new(format!("cannot {action}: {}", e.0))),
+                other => Err(RtError::new(format!(
+                    "cannot {action}: `{}` is not a user",
+                    self.render_value(&other)
+                ))),
             })
             .collect()
     }
 
     /// Creates a record of the stdlib kind `kind` (`Task`, `Email` …) from field values;
     /// logs nothing (the caller logs the effect of its kind).
-    pub(crate) fn new_record(&mut self, kind: &str, fields: Vec<(&str, Value)>) -> RtResult<EntityRef> {
+    pub(crate) fn new_record(
+        &mut self,
+        kind: &str,
+        fields: Vec<(&str, Value)>,
+    ) -> RtResult<EntityRef> {
         let id = self
             .model
             .entity_id(kind)
             .ok_or_else(|| RtError::new(format!("the stdlib has no `{kind}` entity")))?;
-        let given: IndexMap<String, Value> = fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        let given: IndexMap<String, Value> =
+            fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
         let (row, _) = self.instantiate(id, &given, None, None).map_err(RtError)?;
         let r = EntityRef::new(id, self.state.count(id) + 1);
         self.push_row(r, row);
@@ -259,7 +299,12 @@ impl Engine {
     }
 
     /// Marks a record as made by automation in the item's current stage.
-    pub(crate) fn mark_automation(&mut self, record: EntityRef, item: EntityRef, auto_complete: bool) {
+    pub(crate) fn mark_automation(
+        &mut self,
+        record: EntityRef,
+        item: EntityRef,
+        auto_complete: bool,
+    ) {
         let stage = self.stage_of(item);
         if let Some(row) = self.state.live_mut(record) {
             row.by_automation = true;

@@ -13,7 +13,7 @@ use indexmap::IndexMap;
 
 use super::calendar;
 use super::effects::{CauseKind, EffectKind, Verb};
-use super::exec::MAX_JOBS;
+use super::exec::{JobKey, MAX_JOBS};
 use super::queue::{Job, JobKind};
 use super::state::UserRow;
 use super::value::{EntityRef, Value};
@@ -92,18 +92,22 @@ impl Engine {
 
     /// Counts a job of a chain; false (loop error logged) for a 1001st.
     fn count_job(&mut self, chain: u32, job: &Job) -> bool {
-        let label = self.job_label(job);
-        let info = self.chains.entry(chain).or_default();
+        let key = JobKey::of(job);
+        let info = self.chains.get(chain);
         if info.jobs >= MAX_JOBS {
-            let start = info.job_trace.iter().rposition(|l| *l == label).unwrap_or(info.job_trace.len());
-            let mut cycle: Vec<String> = info.job_trace[start..].to_vec();
-            cycle.push(label);
+            let start =
+                info.job_trace.iter().rposition(|k| *k == key).unwrap_or(info.job_trace.len());
+            let mut cycle: Vec<JobKey> = info.job_trace[start..].to_vec();
+            cycle.push(key);
+            let names: Vec<String> = cycle.iter().map(|k| self.job_label(*k)).collect();
             let message = format!(
                 "loop stopped: {} (more than {MAX_JOBS} jobs in one chain)",
-                cycle.join(" → ")
+                names.join(" → ")
             );
             let item = match &job.kind {
-                JobKind::Rule { item, .. } | JobKind::Enter { item, .. } | JobKind::Start { item, .. } => Some(*item),
+                JobKind::Rule { item, .. }
+                | JobKind::Enter { item, .. }
+                | JobKind::Start { item, .. } => Some(*item),
                 JobKind::Event(ev) => Some(ev.item),
                 JobKind::WakeStage { instance, .. } | JobKind::WakeTimer { instance, .. } => {
                     self.state.processes.get(instance).map(|i| i.item)
@@ -114,28 +118,26 @@ impl Engine {
         }
         info.jobs += 1;
         if info.job_trace.len() < 2 * MAX_JOBS as usize {
-            info.job_trace.push(label);
+            info.job_trace.push(key);
         }
         true
     }
 
     /// A short name for a job, for naming a cycle of jobs.
-    fn job_label(&self, job: &Job) -> String {
+    fn job_label(&self, key: JobKey) -> String {
         let model = &self.model;
-        match &job.kind {
-            JobKind::Rule { stage, rule, .. } => format!(
+        match key {
+            JobKey::Rule(stage, rule) => format!(
                 "{} `{}`",
-                super::value::stage_id(model, *stage),
-                super::effects::rule_label(model, *stage, *rule).unwrap_or("rule")
+                super::value::stage_id(model, stage),
+                super::effects::rule_label(model, stage, rule).unwrap_or("rule")
             ),
-            JobKind::Enter { stage, .. } => super::value::stage_id(model, *stage).to_string(),
-            JobKind::Start { process, .. } => {
-                format!("process {}", super::effects::process_name(model, *process).unwrap_or("?"))
+            JobKey::Enter(stage) => super::value::stage_id(model, stage).to_string(),
+            JobKey::Start(process) => {
+                format!("process {}", super::effects::process_name(model, process).unwrap_or("?"))
             }
-            JobKind::WakeStage { instance, .. } | JobKind::WakeTimer { instance, .. } => {
-                format!("process:{instance}")
-            }
-            JobKind::Event(ev) => self.event_words(ev.event).to_string(),
+            JobKey::Wake(instance) => format!("process:{instance}"),
+            JobKey::Event(event) => self.event_words(event).to_string(),
         }
     }
 
@@ -162,8 +164,10 @@ impl Engine {
 
     pub(crate) fn cmd_set_clock(&mut self, local: NaiveDateTime, tz: Option<Tz>) -> CmdResult<()> {
         if self.state.started {
-            return Err(CommandError::new("`clock` must come before the first command that changes the state")
-                .with_help("move the `clock` line to the top of the scenario"));
+            return Err(CommandError::new(
+                "`clock` must come before the first command that changes the state",
+            )
+            .with_help("move the `clock` line to the top of the scenario"));
         }
         let tz = tz.unwrap_or(self.tz);
         self.state.clock.now = calendar::local_to_utc(local, tz);
@@ -210,7 +214,8 @@ impl Engine {
         pipeline: Option<PipelineId>,
         stage: Option<StageRef>,
     ) -> CmdResult<EntityRef> {
-        let (row, stage) = self.instantiate(kind, &fields, pipeline, stage).map_err(CommandError::new)?;
+        let (row, stage) =
+            self.instantiate(kind, &fields, pipeline, stage).map_err(CommandError::new)?;
         let n = self.state.count(kind) + 1;
         let r = EntityRef::new(kind, n);
         self.begin_command(Verb::Create, Some(r));
@@ -237,12 +242,16 @@ impl Engine {
         let Some((_, def)) = model.entities.get_index(kind.index()) else {
             return Err("unknown entity kind".to_string());
         };
-        // Positions of the given fields (a few), so the loop below hashes nothing.
-        let mut positions: Vec<(usize, &Value)> = Vec::with_capacity(given.len());
+        // The given values by position; every other field takes its default below.
+        let mut values: Vec<Value> = vec![Value::None; def.fields.len()];
+        let mut given_at = vec![false; def.fields.len()];
         for (name, value) in given {
             match def.fields.get_index_of(name.as_str()) {
                 Some(pos) if !matches!(name.as_str(), "id" | "stage" | "pipeline") => {
-                    positions.push((pos, value))
+                    if !value.is_none() {
+                        values[pos] = self.coerce(value.clone(), &def.fields[pos].ty);
+                        given_at[pos] = true;
+                    }
                 }
                 _ => {
                     let mut message = format!("`{}` has no field `{name}`", def.name);
@@ -254,31 +263,28 @@ impl Engine {
             }
         }
         let stage = self.initial_stage(kind, pipeline, stage)?;
-        let info = self.kind_info(kind);
-        let mut values = Vec::with_capacity(def.fields.len());
+        let info = *self.kind_info(kind);
         for (pos, (name, field)) in def.fields.iter().enumerate() {
-            let given = positions.iter().find(|(p, _)| *p == pos).map(|(_, v)| *v);
-            let v = match pos {
+            values[pos] = match pos {
                 // The id is computed when read (`deal:1`), never stored.
                 _ if Some(pos) == info.id => Value::None,
-                _ if Some(pos) == info.stage && stage.is_some() => stage.map_or(Value::None, Value::Stage),
+                _ if Some(pos) == info.stage && stage.is_some() => {
+                    stage.map_or(Value::None, Value::Stage)
+                }
                 _ if Some(pos) == info.pipeline && stage.is_some() => {
                     stage.map_or(Value::None, |s| Value::Pipeline(s.pipeline))
                 }
-                _ => match given {
-                    Some(Value::None) | None => match &field.default {
-                        Some(FieldDefault::Literal(lit)) => self.coerce(self.literal(lit), &field.ty),
-                        Some(FieldDefault::Now) => Value::DateTime(self.state.clock.now),
-                        Some(FieldDefault::EmptyList) => Value::List(Vec::new()),
-                        None if field.required => {
-                            return Err(format!("missing field `{name}` for a new `{}`", def.name));
-                        }
-                        None => Value::None,
-                    },
-                    Some(v) => self.coerce(v.clone(), &field.ty),
+                _ if given_at[pos] => continue,
+                _ => match &field.default {
+                    Some(FieldDefault::Literal(lit)) => self.coerce(self.literal(lit), &field.ty),
+                    Some(FieldDefault::Now) => Value::DateTime(self.state.clock.now),
+                    Some(FieldDefault::EmptyList) => Value::List(Vec::new()),
+                    None if field.required => {
+                        return Err(format!("missing field `{name}` for a new `{}`", def.name));
+                    }
+                    None => Value::None,
                 },
             };
-            values.push(v);
         }
         Ok((values.into_boxed_slice(), stage))
     }
@@ -318,19 +324,28 @@ impl Engine {
             }
             return Ok(Some(StageRef { pipeline: p, index: def.initial_stage() }));
         }
-        Ok(model.pipelines_of(kind).next().map(|(id, def)| StageRef { pipeline: id, index: def.initial_stage() }))
+        Ok(model
+            .pipelines_of(kind)
+            .next()
+            .map(|(id, def)| StageRef { pipeline: id, index: def.initial_stage() }))
     }
 
     /// Adds a new entity's row and logs `entity_created`.
-    pub(crate) fn insert_entity(&mut self, r: EntityRef, fields: Box<[Value]>, stage: Option<StageRef>) {
+    pub(crate) fn insert_entity(
+        &mut self,
+        r: EntityRef,
+        fields: Box<[Value]>,
+        stage: Option<StageRef>,
+    ) {
         self.push_row(r, fields);
         let info = self.kind_info(r.entity);
-        let title = [info.title, info.name, info.subject]
-            .into_iter()
-            .find_map(|pos| match self.field_at(r, pos) {
+        let title = [info.title, info.name, info.subject].into_iter().find_map(|pos| {
+            match self.field_at(r, pos) {
                 Value::None => None,
+                Value::Text(t) => Some(Box::from(t.as_str())),
                 v => Some(self.render_value(&v).into_boxed_str()),
-            });
+            }
+        });
         let kind = EffectKind::EntityCreated { title, pipeline: stage.map(|s| s.pipeline), stage };
         self.log(Some(r), kind);
     }
@@ -347,7 +362,12 @@ impl Engine {
     // -----------------------------------------------------------------------------------------
     // set, move
 
-    pub(crate) fn cmd_set_field(&mut self, target: EntityRef, path: &[String], value: Value) -> CmdResult<()> {
+    pub(crate) fn cmd_set_field(
+        &mut self,
+        target: EntityRef,
+        path: &[String],
+        value: Value,
+    ) -> CmdResult<()> {
         self.check_live(target)?;
         let Some(first) = path.first() else { return Err(CommandError::new("missing field name")) };
         if path.len() == 1 && matches!(first.as_str(), "stage" | "pipeline" | "id") {
@@ -401,7 +421,12 @@ impl Engine {
         Ok(())
     }
 
-    pub(crate) fn cmd_move(&mut self, item: EntityRef, stage: StageRef, by: Option<String>) -> CmdResult<()> {
+    pub(crate) fn cmd_move(
+        &mut self,
+        item: EntityRef,
+        stage: StageRef,
+        by: Option<String>,
+    ) -> CmdResult<()> {
         self.check_live(item)?;
         let model = self.model.clone();
         let Some((pname, pipeline)) = model.pipelines.get_index(stage.pipeline.index()) else {
@@ -426,7 +451,8 @@ impl Engine {
     // Records: tasks, activities, invoices, emails, documents
 
     fn check_live(&self, r: EntityRef) -> CmdResult<()> {
-        if self.model.entities.get_index(r.entity.index()).is_none() || self.state.live(r).is_none() {
+        if self.model.entities.get_index(r.entity.index()).is_none() || self.state.live(r).is_none()
+        {
             return Err(CommandError::new(format!("{} does not exist", r.id(&self.model))));
         }
         Ok(())
@@ -449,7 +475,10 @@ impl Engine {
     /// Position of a field of `r`'s kind.
     fn field_pos(&self, r: EntityRef, name: &str) -> CmdResult<usize> {
         self.model.entity(r.entity).fields.get_index_of(name).ok_or_else(|| {
-            CommandError::new(format!("`{}` has no field `{name}`", self.model.entity(r.entity).name))
+            CommandError::new(format!(
+                "`{}` has no field `{name}`",
+                self.model.entity(r.entity).name
+            ))
         })
     }
 
@@ -457,7 +486,10 @@ impl Engine {
         self.check_kind(task, &["Task"])?;
         let status = self.field_pos(task, "status")?;
         if matches!(self.field_at(task, Some(status)), Value::Enum(ref s) if s == "completed") {
-            return Err(CommandError::new(format!("{} is already completed", task.id(&self.model))));
+            return Err(CommandError::new(format!(
+                "{} is already completed",
+                task.id(&self.model)
+            )));
         }
         self.begin_command(Verb::CompleteTask, Some(task));
         let owner = self.complete_task_record(task, status);
@@ -467,7 +499,11 @@ impl Engine {
     }
 
     /// Sets a task's status to completed and logs `task_completed` (entity: its item).
-    pub(crate) fn complete_task_record(&mut self, task: EntityRef, status_pos: usize) -> Option<EntityRef> {
+    pub(crate) fn complete_task_record(
+        &mut self,
+        task: EntityRef,
+        status_pos: usize,
+    ) -> Option<EntityRef> {
         if let Some(row) = self.state.live_mut(task) {
             if let Some(slot) = row.fields.get_mut(status_pos) {
                 *slot = Value::Enum("completed".to_string());
@@ -482,7 +518,10 @@ impl Engine {
         self.check_kind(activity, &["Activity"])?;
         let completed = self.field_pos(activity, "completed")?;
         if self.field_at(activity, Some(completed)).truthy() {
-            return Err(CommandError::new(format!("{} is already completed", activity.id(&self.model))));
+            return Err(CommandError::new(format!(
+                "{} is already completed",
+                activity.id(&self.model)
+            )));
         }
         self.begin_command(Verb::CompleteActivity, Some(activity));
         if let Some(row) = self.state.live_mut(activity) {
@@ -517,8 +556,8 @@ impl Engine {
             }
             if let Some(p) = paid_at {
                 if let Some(slot) = row.fields.get_mut(p) {
-                *slot = Value::DateTime(now);
-            }
+                    *slot = Value::DateTime(now);
+                }
             }
         }
         self.log_field_changed(record, &["status".to_string()], old, new);
@@ -553,12 +592,22 @@ impl Engine {
         self.flag_record(email, "opened")?;
         let owner = self.owner_of(email);
         let payload = vec![("email".to_string(), Value::Entity(email))];
-        self.raise("email opened", owner, Vec::new(), payload, Some(("email opened".to_string(), Some(email))));
+        self.raise(
+            "email opened",
+            owner,
+            Vec::new(),
+            payload,
+            Some(("email opened".to_string(), Some(email))),
+        );
         self.end_command();
         Ok(())
     }
 
-    pub(crate) fn cmd_click_email(&mut self, email: EntityRef, url: Option<String>) -> CmdResult<()> {
+    pub(crate) fn cmd_click_email(
+        &mut self,
+        email: EntityRef,
+        url: Option<String>,
+    ) -> CmdResult<()> {
         self.check_kind(email, &["Email"])?;
         self.begin_command(Verb::ClickEmail, Some(email));
         let owner = self.owner_of(email);
@@ -582,7 +631,13 @@ impl Engine {
         self.flag_record(doc, "signed")?;
         let owner = self.owner_of(doc);
         let payload = vec![("document".to_string(), Value::Entity(doc))];
-        self.raise("document signed", owner, Vec::new(), payload, Some(("document signed".to_string(), Some(doc))));
+        self.raise(
+            "document signed",
+            owner,
+            Vec::new(),
+            payload,
+            Some(("document signed".to_string(), Some(doc))),
+        );
         self.end_command();
         Ok(())
     }
@@ -592,7 +647,13 @@ impl Engine {
         self.begin_command(Verb::ViewDocument, Some(doc));
         let owner = self.owner_of(doc);
         let payload = vec![("document".to_string(), Value::Entity(doc))];
-        self.raise("document viewed", owner, Vec::new(), payload, Some(("document viewed".to_string(), Some(doc))));
+        self.raise(
+            "document viewed",
+            owner,
+            Vec::new(),
+            payload,
+            Some(("document viewed".to_string(), Some(doc))),
+        );
         self.end_command();
         Ok(())
     }
@@ -621,7 +682,11 @@ impl Engine {
         Ok(())
     }
 
-    pub(crate) fn cmd_start_process(&mut self, process: ProcessId, item: EntityRef) -> CmdResult<()> {
+    pub(crate) fn cmd_start_process(
+        &mut self,
+        process: ProcessId,
+        item: EntityRef,
+    ) -> CmdResult<()> {
         self.check_live(item)?;
         let Some((name, def)) = self.model.processes.get_index(process.index()) else {
             return Err(CommandError::new("unknown process"));

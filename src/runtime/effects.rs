@@ -151,32 +151,69 @@ pub struct ErrorInfo {
 /// small (most effects of a large run are `entity_created` and `stage`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum EffectKind {
-    EntityCreated { title: Option<Box<str>>, pipeline: Option<PipelineId>, stage: Option<StageRef> },
+    EntityCreated {
+        title: Option<Box<str>>,
+        pipeline: Option<PipelineId>,
+        stage: Option<StageRef>,
+    },
     /// `from_pipeline` is `from`'s pipeline when `pipeline_changed`.
-    Stage { from: Option<StageRef>, to: StageRef, by: Option<Arc<str>>, pipeline_changed: bool },
-    Notify { to: Arc<str>, text: Box<str> },
+    Stage {
+        from: Option<StageRef>,
+        to: StageRef,
+        by: Option<Arc<str>>,
+        pipeline_changed: bool,
+    },
+    Notify {
+        to: Arc<str>,
+        text: Box<str>,
+    },
     History(Box<HistoryInfo>),
     TaskCreated(Box<TaskInfo>),
-    TaskCompleted { task: EntityRef },
+    TaskCompleted {
+        task: EntityRef,
+    },
     ActivityCreated(Box<ActivityInfo>),
     ActivityCompleted(Box<ActivityInfo>),
     Email(Box<EmailInfo>),
     Sms(Box<SmsInfo>),
-    Comment { text: Box<str>, author: Option<Arc<str>> },
+    Comment {
+        text: Box<str>,
+        author: Option<Arc<str>>,
+    },
     DocumentCreated(Box<DocumentInfo>),
     SignRequested(Box<DocumentInfo>),
     DetailsChanged(Box<DetailsInfo>),
     PaymentLink(Box<PaymentLinkInfo>),
     FieldChanged(Box<FieldInfo>),
-    EntityDeleted { deleted: EntityRef },
-    Audience { audience: String },
+    EntityDeleted {
+        deleted: EntityRef,
+    },
+    Audience {
+        audience: String,
+    },
     Booking(Box<BookingInfo>),
     BookingCancelled(Box<BookingInfo>),
-    Event { event: String, source: Option<EntityRef> },
-    RuleCancelled { stage: StageRef, rule: u32 },
-    RuleSkipped { stage: StageRef, rule: u32 },
-    ProcessStarted { process: ProcessId, instance: u32 },
-    ProcessFinished { process: ProcessId, instance: u32, reason: FinishReason },
+    Event {
+        event: String,
+        source: Option<EntityRef>,
+    },
+    RuleCancelled {
+        stage: StageRef,
+        rule: u32,
+    },
+    RuleSkipped {
+        stage: StageRef,
+        rule: u32,
+    },
+    ProcessStarted {
+        process: ProcessId,
+        instance: u32,
+    },
+    ProcessFinished {
+        process: ProcessId,
+        instance: u32,
+        reason: FinishReason,
+    },
     Error(Box<ErrorInfo>),
 }
 

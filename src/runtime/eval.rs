@@ -32,7 +32,11 @@ impl Engine {
     }
 
     /// `Engine::eval`: a free expression with `vars` in scope and no item.
-    pub(crate) fn eval_free(&self, e: &Expr, vars: &[(String, Value)]) -> Result<Value, CommandError> {
+    pub(crate) fn eval_free(
+        &self,
+        e: &Expr,
+        vars: &[(String, Value)],
+    ) -> Result<Value, CommandError> {
         let ctx = Ctx {
             vars: vars.iter().map(|(n, v)| (n.clone(), Some(v.clone()))).collect(),
             ..Ctx::default()
@@ -261,9 +265,10 @@ impl Engine {
             (Value::Date(x), Value::Date(y)) if sub => {
                 Value::duration(Duration { days: (x - y).num_days(), ..Duration::default() })
             }
-            (x @ (Value::Date(_) | Value::DateTime(_)), y @ (Value::Date(_) | Value::DateTime(_)))
-                if sub =>
-            {
+            (
+                x @ (Value::Date(_) | Value::DateTime(_)),
+                y @ (Value::Date(_) | Value::DateTime(_)),
+            ) if sub => {
                 let (Some(x), Some(y)) = (as_moment(&x, tz), as_moment(&y, tz)) else {
                     return Err(RtError::new("cannot subtract these values"));
                 };
@@ -316,10 +321,8 @@ impl Engine {
                 if let Some(url) = map.get("url") {
                     self.render_into(out, url);
                 } else {
-                    let parts: Vec<String> = map
-                        .iter()
-                        .map(|(k, v)| format!("{k}: {}", self.render_value(v)))
-                        .collect();
+                    let parts: Vec<String> =
+                        map.iter().map(|(k, v)| format!("{k}: {}", self.render_value(v))).collect();
                     out.push_str(&parts.join(", "));
                 }
             }
@@ -332,7 +335,8 @@ impl Engine {
         if self.state.live(r).is_none() {
             return;
         }
-        let is_document = self.model.entities.get_index(r.entity.index()).is_some_and(|(n, _)| n == "Document");
+        let is_document =
+            self.model.entities.get_index(r.entity.index()).is_some_and(|(n, _)| n == "Document");
         if is_document {
             if let Some(Value::Text(url)) = self.read_field(r, "url") {
                 out.push_str(&url);
@@ -406,7 +410,8 @@ fn multiplicative(div: bool, a: Value, b: Value) -> RtResult<Value> {
         (Value::Money(x), Value::Money(y), true) => {
             Value::Number(round_division(x.checked_div(y).ok_or_else(overflow)?))
         }
-        (Value::Duration(d), Value::Number(n), false) | (Value::Number(n), Value::Duration(d), false)
+        (Value::Duration(d), Value::Number(n), false)
+        | (Value::Number(n), Value::Duration(d), false)
             if n.fract().is_zero() =>
         {
             let k: i64 = n.try_into().map_err(|_| overflow())?;
@@ -417,7 +422,13 @@ fn multiplicative(div: bool, a: Value, b: Value) -> RtResult<Value> {
                 minutes: d.minutes.checked_mul(k).ok_or_else(overflow)?,
             })
         }
-        _ => return Err(RtError::new(if div { "cannot divide these values" } else { "cannot multiply these values" })),
+        _ => {
+            return Err(RtError::new(if div {
+                "cannot divide these values"
+            } else {
+                "cannot multiply these values"
+            }))
+        }
     })
 }
 

@@ -29,7 +29,7 @@ impl RtError {
 pub type RtResult<T> = Result<T, RtError>;
 
 /// Positions of the fields the engine reads by name, per entity kind.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct KindInfo {
     pub stage: Option<usize>,
     pub pipeline: Option<usize>,
@@ -77,7 +77,65 @@ pub struct ChainInfo {
     /// The stage entries made, for naming the cycle.
     pub trace: Vec<(EntityRef, StageRef)>,
     /// What each job did, for naming a cycle of jobs.
-    pub job_trace: Vec<String>,
+    pub job_trace: Vec<JobKey>,
+}
+
+/// What a job does, compactly (the cascade guard names a cycle of jobs with these).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobKey {
+    Rule(StageRef, u32),
+    Enter(StageRef),
+    Start(ProcessId),
+    Wake(u32),
+    Event(crate::model::EventId),
+}
+
+impl JobKey {
+    pub fn of(job: &super::queue::Job) -> JobKey {
+        use super::queue::JobKind;
+        match &job.kind {
+            JobKind::Rule { stage, rule, .. } => JobKey::Rule(*stage, *rule),
+            JobKind::Enter { stage, .. } => JobKey::Enter(*stage),
+            JobKind::Start { process, .. } => JobKey::Start(*process),
+            JobKind::WakeStage { instance, .. } | JobKind::WakeTimer { instance, .. } => {
+                JobKey::Wake(*instance)
+            }
+            JobKind::Event(ev) => JobKey::Event(ev.event),
+        }
+    }
+}
+
+/// The chains in progress, with a pool of cleared infos so a command allocates nothing here.
+#[derive(Debug, Default)]
+pub struct Chains {
+    active: Vec<(u32, ChainInfo)>,
+    spare: Vec<ChainInfo>,
+}
+
+impl Chains {
+    /// The info of `chain`, created empty when new.
+    pub fn get(&mut self, chain: u32) -> &mut ChainInfo {
+        let index = match self.active.iter().position(|(id, _)| *id == chain) {
+            Some(i) => i,
+            None => {
+                let info = self.spare.pop().unwrap_or_default();
+                self.active.push((chain, info));
+                self.active.len() - 1
+            }
+        };
+        &mut self.active[index].1
+    }
+
+    /// Forgets every chain (they have all ended), keeping the allocations.
+    pub fn clear(&mut self) {
+        for (_, mut info) in self.active.drain(..) {
+            info.entries = 0;
+            info.jobs = 0;
+            info.trace.clear();
+            info.job_trace.clear();
+            self.spare.push(info);
+        }
+    }
 }
 
 /// A chain may make at most this many stage entries and run this many jobs.
@@ -137,8 +195,9 @@ impl Engine {
         let rule = ctx.rule.and_then(|(stage, rule)| {
             super::effects::rule_label(&model, stage, rule).map(str::to_string)
         });
-        let process =
-            ctx.process.and_then(|(p, _)| super::effects::process_name(&model, p).map(str::to_string));
+        let process = ctx
+            .process
+            .and_then(|(p, _)| super::effects::process_name(&model, p).map(str::to_string));
         let info = ErrorInfo { message: message.into(), rule, process };
         self.log(ctx.item, EffectKind::Error(Box::new(info)));
     }
@@ -224,6 +283,11 @@ impl Engine {
         }
     }
 
+    /// A stored field value by position, borrowed (not for `id`, which is computed).
+    pub(crate) fn field_at_ref(&self, r: EntityRef, pos: Option<usize>) -> Option<&Value> {
+        self.state.live(r)?.fields.get(pos?)
+    }
+
     /// A field by name (`None` when the entity or field does not exist).
     pub(crate) fn read_field(&self, r: EntityRef, name: &str) -> Option<Value> {
         let def = self.model.entities.get_index(r.entity.index())?.1;
@@ -304,9 +368,10 @@ impl Engine {
         let Some((_, def)) = model.entities.get_index(target.entity.index()) else {
             return Err(RtError::new("unknown entity kind"));
         };
-        let pos = def.fields.get_index_of(last.as_str()).ok_or_else(|| {
-            RtError::new(format!("{} has no field `{last}`", target.id(&model)))
-        })?;
+        let pos = def
+            .fields
+            .get_index_of(last.as_str())
+            .ok_or_else(|| RtError::new(format!("{} has no field `{last}`", target.id(&model))))?;
         let field = &def.fields[pos];
         if value.is_none() && !field.ty.is_optional() {
             return Err(RtError::new(format!(
@@ -330,7 +395,13 @@ impl Engine {
     }
 
     /// Logs `field_changed` for a change made at `path` from `entity`.
-    pub(crate) fn log_field_changed(&mut self, entity: EntityRef, path: &[String], old: Value, new: Value) {
+    pub(crate) fn log_field_changed(
+        &mut self,
+        entity: EntityRef,
+        path: &[String],
+        old: Value,
+        new: Value,
+    ) {
         let info = FieldInfo { field: path.join("."), old, new };
         self.log(Some(entity), EffectKind::FieldChanged(Box::new(info)));
     }
@@ -398,7 +469,9 @@ impl Engine {
                 }
                 Flow::Next
             }
-            StmtKind::WaitDelay { .. } | StmtKind::WaitStage { .. } | StmtKind::WaitUntil { .. } => {
+            StmtKind::WaitDelay { .. }
+            | StmtKind::WaitStage { .. }
+            | StmtKind::WaitUntil { .. } => {
                 self.log_error(ctx, "`wait` is only for a process; a rule delays with `after`");
                 Flow::Next
             }
@@ -482,7 +555,8 @@ impl Engine {
                     self.log_error(ctx, "unknown pipeline");
                     return Flow::Next;
                 };
-                let target = stage.unwrap_or(StageRef { pipeline: *pipeline, index: def.initial_stage() });
+                let target =
+                    stage.unwrap_or(StageRef { pipeline: *pipeline, index: def.initial_stage() });
                 self.request_move(ctx, target)
             }
             StmtKind::Stop => Flow::Stop,
@@ -519,7 +593,10 @@ impl Engine {
         let base = self.eval_expr(ctx, &place.base)?;
         let value = self.eval_expr(ctx, value)?;
         let Value::Entity(base) = base else {
-            return Err(RtError::new(format!("cannot set `{}`: the value is missing", place.path.join("."))));
+            return Err(RtError::new(format!(
+                "cannot set `{}`: the value is missing",
+                place.path.join(".")
+            )));
         };
         if self.state.live(base).is_none() {
             return Err(RtError::new(format!(
@@ -534,7 +611,9 @@ impl Engine {
             pos.is_some() && first == Some(name) && place.path.len() == 1
         };
         if is_stage_field(info.stage, "stage") || is_stage_field(info.pipeline, "pipeline") {
-            return Err(RtError::new("use `move to stage` or `move to pipeline` to change the stage"));
+            return Err(RtError::new(
+                "use `move to stage` or `move to pipeline` to change the stage",
+            ));
         }
         self.change_field(ctx, base, &place.path, value)
     }

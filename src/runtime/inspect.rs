@@ -13,14 +13,18 @@ use crate::span::Span;
 impl Engine {
     /// Open records of `kind` owned by `item`, by id (SPEC §10 "the one open record").
     pub(crate) fn query_open_records(&self, item: EntityRef, kind: EntityId) -> Vec<EntityRef> {
-        let Some((name, def)) = self.model.entities.get_index(kind.index()) else { return Vec::new() };
+        let Some((name, def)) = self.model.entities.get_index(kind.index()) else {
+            return Vec::new();
+        };
         let pos = |f: &str| def.fields.get_index_of(f);
         let open = |r: EntityRef| -> bool {
             let field = |f: &str| self.field_at(r, pos(f));
             match name.as_str() {
                 "Task" => !matches!(field("status"), Value::Enum(ref s) if s == "completed"),
                 "Activity" => !field("completed").truthy(),
-                "Invoice" | "Order" => !matches!(field("status"), Value::Enum(ref s) if s == "paid"),
+                "Invoice" | "Order" => {
+                    !matches!(field("status"), Value::Enum(ref s) if s == "paid")
+                }
                 "Document" => !field("signed").truthy(),
                 "Email" => !field("opened").truthy(),
                 _ => true,
@@ -28,7 +32,9 @@ impl Engine {
         };
         (1..=self.state.count(kind))
             .map(|n| EntityRef::new(kind, n))
-            .filter(|r| self.state.live(*r).is_some() && self.owner_of(*r) == Some(item) && open(*r))
+            .filter(|r| {
+                self.state.live(*r).is_some() && self.owner_of(*r) == Some(item) && open(*r)
+            })
             .collect()
     }
 
@@ -37,7 +43,9 @@ impl Engine {
         let Some((_, def)) = self.model.entities.get_index(r.entity.index()) else {
             return "unknown entity".to_string();
         };
-        let Some(row) = self.state.row(r) else { return format!("{} does not exist", r.id(&self.model)) };
+        let Some(row) = self.state.row(r) else {
+            return format!("{} does not exist", r.id(&self.model));
+        };
         let mut out = r.id(&self.model);
         if row.deleted {
             out.push_str(" (deleted)");
@@ -47,7 +55,11 @@ impl Engine {
                 continue;
             }
             let shown = match value {
-                Value::Stage(s) => format!("{} \"{}\"", stage_id(&self.model, *s), super::value::stage_title(&self.model, *s)),
+                Value::Stage(s) => format!(
+                    "{} \"{}\"",
+                    stage_id(&self.model, *s),
+                    super::value::stage_title(&self.model, *s)
+                ),
                 other => {
                     let mut text = String::new();
                     super::value::write_json(&mut text, other, &self.model, self.tz);
@@ -73,17 +85,25 @@ impl Engine {
                         .and_then(|s| s.rules.get(*rule as usize))
                         .is_some_and(|r| matches!(r.unless, Some(crate::model::Unless::Moved)));
                     let suffix = if unless { " unless moved" } else { "" };
-                    (Some(*item), format!("rule `{label}`{suffix} of stage {}", stage_id(model, *stage)))
+                    (
+                        Some(*item),
+                        format!("rule `{label}`{suffix} of stage {}", stage_id(model, *stage)),
+                    )
                 }
-                JobKind::Enter { item, stage } => (Some(*item), format!("enter stage {}", stage_id(model, *stage))),
-                JobKind::Start { process, item } => {
-                    (Some(*item), format!("start process {}", process_name(model, *process).unwrap_or("?")))
+                JobKind::Enter { item, stage } => {
+                    (Some(*item), format!("enter stage {}", stage_id(model, *stage)))
                 }
+                JobKind::Start { process, item } => (
+                    Some(*item),
+                    format!("start process {}", process_name(model, *process).unwrap_or("?")),
+                ),
                 JobKind::WakeStage { instance, .. } | JobKind::WakeTimer { instance, .. } => {
                     let Some(inst) = self.state.processes.get(instance) else { continue };
                     (Some(inst.item), format!("wake process:{instance}"))
                 }
-                JobKind::Event(ev) => (Some(ev.item), format!("event {}", self.event_words(ev.event))),
+                JobKind::Event(ev) => {
+                    (Some(ev.item), format!("event {}", self.event_words(ev.event)))
+                }
             };
             if item.is_some() && subject != item {
                 continue;
@@ -134,7 +154,8 @@ impl Engine {
             let title = self.render_value(&self.field_at(r, pos("title")));
             let status = self.render_value(&self.field_at(r, pos("status")));
             let assignee = self.render_value(&self.field_at(r, pos("assignee")));
-            let mut line = format!("{}  [{status}]  \"{title}\"  assignee {assignee}", r.id(&self.model));
+            let mut line =
+                format!("{}  [{status}]  \"{title}\"  assignee {assignee}", r.id(&self.model));
             if let Value::DateTime(t) = self.field_at(r, pos("deadline")) {
                 line.push_str(&format!("  deadline {}", datetime_text(t, self.tz)));
             }
@@ -192,11 +213,15 @@ impl Engine {
                 if !*delayed {
                     return lines;
                 }
-                let Some(t) = parent.and_then(|p| self.state.causes.get(p as usize)).map(|c| c.at) else {
+                let Some(t) = parent.and_then(|p| self.state.causes.get(p as usize)).map(|c| c.at)
+                else {
                     return lines;
                 };
                 let start = Engine::moment(t);
-                lines.push(format!("    scheduled at {} on the stage entry", datetime_text(start, self.tz)));
+                lines.push(format!(
+                    "    scheduled at {} on the stage entry",
+                    datetime_text(start, self.tz)
+                ));
                 if let Some(def) = def {
                     if let (Timing::After(d), Some(_)) = (&def.timing, &def.working_hours) {
                         let cal = match cal.and_then(|c| model.calendars.get_index(c as usize)) {

@@ -52,14 +52,22 @@ struct Proc {
 impl Engine {
     /// A start job: a new instance `process:N` runs until it waits or ends.
     pub(crate) fn start_process_now(&mut self, process: ProcessId, item: EntityRef) {
-        if self.state.live(item).is_none() || self.model.processes.get_index(process.index()).is_none() {
+        if self.state.live(item).is_none()
+            || self.model.processes.get_index(process.index()).is_none()
+        {
             return;
         }
         self.state.last_instance += 1;
         let id = self.state.last_instance;
         self.log(Some(item), EffectKind::ProcessStarted { process, instance: id });
         let saved = self.push_cause(CauseKind::Process { process, instance: id, item });
-        let inst = ProcessInstance { id, process, item, thread: Thread::new(Vec::new(), Vec::new()), cause: self.cause };
+        let inst = ProcessInstance {
+            id,
+            process,
+            item,
+            thread: Thread::new(Vec::new(), Vec::new()),
+            cause: self.cause,
+        };
         self.drive(inst, None);
         self.cause = saved;
     }
@@ -71,16 +79,20 @@ impl Engine {
 
     /// A wake-up job for a stage wait.
     pub(crate) fn wake_stage(&mut self, instance: u32, stage: StageRef) {
-        let is_final = self.model.pipelines.get_index(stage.pipeline.index()).is_some_and(|(_, p)| {
-            p.stages.get(stage.index as usize).is_some_and(|s| s.is_final())
-        });
+        let is_final =
+            self.model.pipelines.get_index(stage.pipeline.index()).is_some_and(|(_, p)| {
+                p.stages.get(stage.index as usize).is_some_and(|s| s.is_final())
+            });
         self.wake(instance, Waker::Stage(stage, is_final));
     }
 
     fn wake(&mut self, instance: u32, waker: Waker) {
         let Some(inst) = self.state.processes.remove(&instance) else { return };
-        let saved =
-            self.push_cause(CauseKind::Process { process: inst.process, instance, item: inst.item });
+        let saved = self.push_cause(CauseKind::Process {
+            process: inst.process,
+            instance,
+            item: inst.item,
+        });
         self.drive(inst, Some(waker));
         self.cause = saved;
     }
@@ -99,7 +111,11 @@ impl Engine {
         let finish = |engine: &mut Engine, reason: FinishReason| {
             engine.log(
                 Some(proc.item),
-                EffectKind::ProcessFinished { process: proc.process, instance: proc.instance, reason },
+                EffectKind::ProcessFinished {
+                    process: proc.process,
+                    instance: proc.instance,
+                    reason,
+                },
             );
         };
         match (outcome, stop) {
@@ -122,7 +138,9 @@ impl Engine {
     fn resume(&mut self, proc: Proc, th: &mut Thread, waker: Waker) -> Option<Outcome> {
         let woken = match (&th.wait, waker) {
             (Some(Wait::Timer { token }), Waker::Timer(t)) => *token == t,
-            (Some(Wait::Stage { stages }), Waker::Stage(s, is_final)) => is_final || stages.contains(&s),
+            (Some(Wait::Stage { stages }), Waker::Stage(s, is_final)) => {
+                is_final || stages.contains(&s)
+            }
             _ => false,
         };
         if woken {
@@ -235,12 +253,18 @@ impl Engine {
                 let mark = th.vars.len() as u32;
                 th.vars.push((name.clone(), Some(items[0].clone())));
                 let each = EachState { name: name.clone(), items, next: 1 };
-                th.frames.push(Frame::Block { path: child(0), next: 0, mark, each: Some(Box::new(each)) });
+                th.frames.push(Frame::Block {
+                    path: child(0),
+                    next: 0,
+                    mark,
+                    each: Some(Box::new(each)),
+                });
                 None
             }
             StmtKind::Parallel { branches } => {
-                let threads: Vec<Thread> =
-                    (0..branches.len()).map(|k| Thread::new(child(k as u32), th.vars.clone())).collect();
+                let threads: Vec<Thread> = (0..branches.len())
+                    .map(|k| Thread::new(child(k as u32), th.vars.clone()))
+                    .collect();
                 th.frames.push(Frame::Parallel { branches: threads });
                 let Some(Frame::Parallel { branches }) = th.frames.last_mut() else { return None };
                 for branch in branches.iter_mut() {
@@ -270,10 +294,15 @@ impl Engine {
                 th.vars = ctx.vars.clone();
                 let due = match value {
                     Ok(Value::DateTime(t)) => t.timestamp_millis(),
-                    Ok(Value::Date(d)) => super::calendar::date_to_moment(d, self.tz).timestamp_millis(),
+                    Ok(Value::Date(d)) => {
+                        super::calendar::date_to_moment(d, self.tz).timestamp_millis()
+                    }
                     Ok(other) => {
                         let text = self.render_value(&other);
-                        self.log_error(&ctx, format!("`wait until` needs a date or date-time, not `{text}`"));
+                        self.log_error(
+                            &ctx,
+                            format!("`wait until` needs a date or date-time, not `{text}`"),
+                        );
                         return None;
                     }
                     Err(e) => {

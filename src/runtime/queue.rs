@@ -96,6 +96,72 @@ pub struct Queue {
     /// The next sequence number.
     next_seq: u64,
     live: usize,
+    /// Changes since the store last took them (`None`: not tracked). Added for the SQLite
+    /// store, which writes only the jobs a command changed (store/sqlite.rs).
+    #[serde(skip)]
+    changes: ChangeLog<QueueChange>,
+}
+
+/// A change of the queue, as the SQLite store sees it (`Queue::take_changes`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QueueChange {
+    /// A job was queued in `handle` at `due` with sequence number `seq`.
+    Pushed { handle: JobHandle, due: Millis, seq: u64 },
+    /// The job of `handle` ran or was cancelled.
+    Removed { handle: JobHandle },
+    /// The `next` link of `handle` changed.
+    Linked { handle: JobHandle },
+}
+
+/// A list of changes that a store drains through a shared reference (the engine hands out
+/// `&State` only). Off until `enable`; clones copy it; never compared, never serialised.
+#[derive(Debug)]
+pub struct ChangeLog<T>(std::sync::Mutex<Option<Vec<T>>>);
+
+impl<T> Default for ChangeLog<T> {
+    fn default() -> Self {
+        ChangeLog(std::sync::Mutex::new(None))
+    }
+}
+
+impl<T: Clone> Clone for ChangeLog<T> {
+    fn clone(&self) -> Self {
+        ChangeLog(std::sync::Mutex::new(self.lock().clone()))
+    }
+}
+
+impl<T> PartialEq for ChangeLog<T> {
+    fn eq(&self, _other: &Self) -> bool {
+        true
+    }
+}
+
+impl<T> ChangeLog<T> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Vec<T>>> {
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Records a change (when tracking).
+    pub fn record(&mut self, change: T) {
+        let log = self.0.get_mut().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(changes) = log {
+            changes.push(change);
+        }
+    }
+
+    /// Starts tracking (dropping what was recorded) and returns nothing.
+    pub fn enable(&self) {
+        *self.lock() = Some(Vec::new());
+    }
+
+    /// The changes recorded since the last call (empty when not tracking).
+    pub fn take(&self) -> Vec<T> {
+        self.lock().as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    pub fn is_enabled(&self) -> bool {
+        self.lock().is_some()
+    }
 }
 
 /// Two queues are equal when they hold the same jobs in the same order with the same
@@ -127,7 +193,9 @@ impl Queue {
         let generation = self.slots.get(slot as usize).map_or(0, |s| s.generation);
         self.heap.push(Reverse((due, seq, slot, generation)));
         self.live += 1;
-        JobHandle { slot, generation }
+        let handle = JobHandle { slot, generation };
+        self.changes.record(QueueChange::Pushed { handle, due, seq });
+        handle
     }
 
     /// Whether the job of `handle` is still queued.
@@ -162,6 +230,7 @@ impl Queue {
         s.generation = s.generation.wrapping_add(1);
         self.free.push(handle.slot);
         self.live -= 1;
+        self.changes.record(QueueChange::Removed { handle });
         Some((job, next))
     }
 
@@ -179,6 +248,7 @@ impl Queue {
         if let Some(s) = self.slots.get_mut(handle.slot as usize) {
             if s.generation == handle.generation && s.job.is_some() {
                 s.next = next;
+                self.changes.record(QueueChange::Linked { handle });
             }
         }
     }
@@ -250,6 +320,47 @@ impl Queue {
     pub fn is_empty(&self) -> bool {
         self.live == 0
     }
+
+    // -- for the file stores (store/): a canonical form and change tracking ------------------
+
+    /// The sequence number the next job will get.
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
+    /// Every live job in sequence order: (due, seq, handle, job, next link).
+    pub fn entries(&self) -> Vec<(Millis, u64, JobHandle, &Job, Option<JobHandle>)> {
+        let mut jobs: Vec<_> = self
+            .heap
+            .iter()
+            .filter_map(|Reverse((due, seq, slot, generation))| {
+                let handle = JobHandle { slot: *slot, generation: *generation };
+                let job = self.get(handle)?;
+                Some((*due, *seq, handle, job, self.next_of(handle)))
+            })
+            .collect();
+        jobs.sort_by_key(|(_, seq, ..)| *seq);
+        jobs
+    }
+
+    /// A queue holding `jobs` (due, seq, job, next as an index into `jobs`) in slots 0, 1, …
+    /// in the given order, generation 0: job `i` has the handle `{ slot: i, generation: 0 }`.
+    pub fn restore(next_seq: u64, jobs: Vec<(Millis, u64, Job, Option<u32>)>) -> Queue {
+        let mut queue = Queue { next_seq, ..Queue::default() };
+        for (i, (due, seq, job, next)) in jobs.into_iter().enumerate() {
+            let next = next.map(|n| JobHandle { slot: n, generation: 0 });
+            queue.slots.push(Slot { generation: 0, next, job: Some(job) });
+            queue.heap.push(Reverse((due, seq, i as u32, 0)));
+            queue.live += 1;
+            queue.next_seq = queue.next_seq.max(seq + 1);
+        }
+        queue
+    }
+
+    /// The change log the SQLite store drains (`enable` starts it).
+    pub fn changes(&self) -> &ChangeLog<QueueChange> {
+        &self.changes
+    }
 }
 
 #[cfg(test)]
@@ -278,8 +389,7 @@ mod tests {
         q.push(20, job(1));
         q.push(10, job(2));
         q.push(10, job(3));
-        let order: Vec<u32> =
-            std::iter::from_fn(|| q.pop_due(100)).map(|p| n_of(&p.job)).collect();
+        let order: Vec<u32> = std::iter::from_fn(|| q.pop_due(100)).map(|p| n_of(&p.job)).collect();
         assert_eq!(order, vec![2, 3, 1]);
     }
 
@@ -294,8 +404,7 @@ mod tests {
         let c = q.push(5, job(3));
         assert_eq!(c.slot, a.slot);
         assert!(!q.is_pending(a));
-        let order: Vec<u32> =
-            std::iter::from_fn(|| q.pop_due(100)).map(|p| n_of(&p.job)).collect();
+        let order: Vec<u32> = std::iter::from_fn(|| q.pop_due(100)).map(|p| n_of(&p.job)).collect();
         assert_eq!(order, vec![3, 2]);
         assert!(q.is_empty());
     }

@@ -67,9 +67,18 @@ impl Engine {
                 self.autocomplete_activities(item, left);
             }
             self.set_stage_fields(item, target);
-            let by_user = by.take().or_else(|| self.responsible_of(item)).map(|u| self.user_arc(&u));
+            let by_user = match by.take() {
+                Some(u) => Some(self.user_arc(&u)),
+                None => match self.field_at_ref(item, self.kind_info(item.entity).responsible) {
+                    Some(Value::User(u)) => Some(self.user_arc(u)),
+                    _ => None,
+                },
+            };
             let pipeline_changed = from_pipeline.is_some() && from.is_some();
-            self.log(Some(item), EffectKind::Stage { from, to: target, by: by_user, pipeline_changed });
+            self.log(
+                Some(item),
+                EffectKind::Stage { from, to: target, by: by_user, pipeline_changed },
+            );
             match self.run_on_enter_rules(item, target) {
                 Flow::Move(next) => {
                     from_pipeline = None;
@@ -114,17 +123,17 @@ impl Engine {
     }
 
     fn set_stage_fields(&mut self, item: EntityRef, target: StageRef) {
-        let info = self.kind_info(item.entity).clone();
+        let info = *self.kind_info(item.entity);
         if let Some(row) = self.state.live_mut(item) {
             if let Some(p) = info.stage {
                 if let Some(slot) = row.fields.get_mut(p) {
-                *slot = Value::Stage(target);
-            }
+                    *slot = Value::Stage(target);
+                }
             }
             if let Some(p) = info.pipeline {
                 if let Some(slot) = row.fields.get_mut(p) {
-                *slot = Value::Pipeline(target.pipeline);
-            }
+                    *slot = Value::Pipeline(target.pipeline);
+                }
             }
         }
     }
@@ -132,7 +141,11 @@ impl Engine {
     /// Step 4: the `on enter` rules of `stage`, in source order; a move ends them.
     fn run_on_enter_rules(&mut self, item: EntityRef, stage: StageRef) -> Flow {
         let model = self.model.clone();
-        let Some(def) = model.pipelines.get_index(stage.pipeline.index()).and_then(|(_, p)| p.stages.get(stage.index as usize)) else {
+        let Some(def) = model
+            .pipelines
+            .get_index(stage.pipeline.index())
+            .and_then(|(_, p)| p.stages.get(stage.index as usize))
+        else {
             return Flow::Next;
         };
         for (i, rule) in def.rules.iter().enumerate() {
@@ -241,13 +254,15 @@ impl Engine {
             let ctx = Ctx { item: Some(item), rule: Some((stage, rule_index)), ..Ctx::default() };
             let (due, calendar) = match &rule.timing {
                 Timing::OnEnter => continue,
-                Timing::After(delay) => match self.delay_end(item, delay, rule.working_hours.as_ref()) {
-                    Ok(x) => x,
-                    Err(message) => {
-                        self.log_error(&ctx, message);
-                        continue;
+                Timing::After(delay) => {
+                    match self.delay_end(item, delay, rule.working_hours.as_ref()) {
+                        Ok(x) => x,
+                        Err(message) => {
+                            self.log_error(&ctx, message);
+                            continue;
+                        }
                     }
-                },
+                }
                 Timing::At(expr) => match self.eval_expr(&ctx, expr) {
                     Ok(Value::DateTime(t)) => (t.timestamp_millis().max(now), None),
                     Ok(Value::Date(d)) => {
@@ -264,7 +279,10 @@ impl Engine {
                     }
                     Ok(other) => {
                         let text = self.render_value(&other);
-                        self.log_error(&ctx, format!("`at` needs a date or date-time, not `{text}`"));
+                        self.log_error(
+                            &ctx,
+                            format!("`at` needs a date or date-time, not `{text}`"),
+                        );
                         continue;
                     }
                     Err(e) => {
@@ -319,7 +337,9 @@ impl Engine {
         }
         let mut keep = Vec::with_capacity(pending.len());
         for handle in pending {
-            let Some(JobKind::Rule { stage, rule, .. }) = self.state.queue.get(handle).map(|j| &j.kind) else {
+            let Some(JobKind::Rule { stage, rule, .. }) =
+                self.state.queue.get(handle).map(|j| &j.kind)
+            else {
                 continue;
             };
             let (stage, rule) = (*stage, *rule);
@@ -366,7 +386,11 @@ impl Engine {
 
     /// Appends a scheduled rule to the item's pending-rule list.
     fn push_pending(&mut self, item: EntityRef, handle: JobHandle) {
-        let head = self.state.row(item).and_then(|r| r.pending).filter(|h| self.state.queue.is_pending(*h));
+        let head = self
+            .state
+            .row(item)
+            .and_then(|r| r.pending)
+            .filter(|h| self.state.queue.is_pending(*h));
         let Some(mut tail) = head else {
             if let Some(row) = self.state.row_mut(item) {
                 row.pending = Some(handle);
@@ -386,7 +410,12 @@ impl Engine {
 
     /// Takes a job that is about to run out of its item's pending-rule list (`next` is the
     /// link the job had).
-    pub(crate) fn unlink_pending(&mut self, item: EntityRef, handle: JobHandle, next: Option<JobHandle>) {
+    pub(crate) fn unlink_pending(
+        &mut self,
+        item: EntityRef,
+        handle: JobHandle,
+        next: Option<JobHandle>,
+    ) {
         let Some(row) = self.state.row_mut(item) else { return };
         if row.pending == Some(handle) {
             row.pending = next;
@@ -463,8 +492,8 @@ impl Engine {
             if matches {
                 if let Some(row) = self.state.live_mut(r) {
                     if let Some(slot) = row.fields.get_mut(completed) {
-                *slot = Value::Bool(true);
-            }
+                        *slot = Value::Bool(true);
+                    }
                 }
                 let info = self.activity_info(r);
                 self.log(Some(item), EffectKind::ActivityCompleted(Box::new(info)));
@@ -476,7 +505,7 @@ impl Engine {
     /// chain's pending jobs dropped) for a 101st entry.
     fn count_entry(&mut self, item: EntityRef, target: StageRef) -> bool {
         let Some(chain) = self.chain else { return true };
-        let info = self.chains.entry(chain).or_default();
+        let info = self.chains.get(chain);
         if info.entries >= MAX_ENTRIES {
             let mut cycle: Vec<StageRef> = Vec::new();
             if let Some(start) = info.trace.iter().rposition(|e| *e == (item, target)) {

@@ -170,6 +170,10 @@ pub struct State {
     pub bookings: BTreeMap<String, Booking>,
     /// Set by the first command that changes the state; `clock` is refused after it.
     pub started: bool,
+    /// Rows borrowed mutably since the SQLite store last looked (only while it tracks), so a
+    /// command rewrites just those rows (store/sqlite.rs).
+    #[serde(skip)]
+    pub touched: super::queue::ChangeLog<EntityRef>,
 }
 
 impl State {
@@ -184,6 +188,7 @@ impl State {
     }
 
     pub fn row_mut(&mut self, r: EntityRef) -> Option<&mut Row> {
+        self.touched.record(r);
         let n = (r.n as usize).checked_sub(1)?;
         self.entities.get_mut(r.entity.index())?.get_mut(n)
     }

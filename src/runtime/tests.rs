@@ -45,7 +45,9 @@ impl T {
     }
 
     fn user(&mut self, id: &str, name: &str) {
-        self.e.add_user(UserSpec { id: id.into(), name: name.into(), ..UserSpec::default() }).unwrap();
+        self.e
+            .add_user(UserSpec { id: id.into(), name: name.into(), ..UserSpec::default() })
+            .unwrap();
     }
 
     fn user_with(&mut self, spec: UserSpec) {
@@ -143,10 +145,16 @@ pipeline sales for Deal {
 "#,
     );
     t.user("ann", "Ann Lee");
-    let c1 = t.create("contact", &[("name", text("Lia Conti")), ("email", text("lia@example.com"))]);
+    let c1 =
+        t.create("contact", &[("name", text("Lia Conti")), ("email", text("lia@example.com"))]);
     let d1 = t.create(
         "deal",
-        &[("title", text("Roof")), ("amount", num(100)), ("responsible", user("ann")), ("contact", Value::Entity(c1))],
+        &[
+            ("title", text("Roof")),
+            ("amount", num(100)),
+            ("responsible", user("ann")),
+            ("contact", Value::Entity(c1)),
+        ],
     );
     let email_kind = t.e.model().entity_id("Email").unwrap();
     let emails = t.e.open_records(d1, email_kind);
@@ -192,7 +200,12 @@ pipeline leads for Lead {
 "#,
     );
     t.user("ann", "Ann Lee");
-    t.user_with(UserSpec { id: "ben".into(), name: "Ben Ode".into(), absent: true, ..UserSpec::default() });
+    t.user_with(UserSpec {
+        id: "ben".into(),
+        name: "Ben Ode".into(),
+        absent: true,
+        ..UserSpec::default()
+    });
     t.user("cat", "Cat Ruiz");
     for title in ["L1", "L2", "L3", "L4"] {
         t.create("lead", &[("title", text(title)), ("responsible", user("ann"))]);
@@ -208,7 +221,9 @@ pipeline leads for Lead {
         ]
     );
     // L1 keeps ann (no change); L2 changes ann → cat.
-    assert!(t.brief().contains(&"field_changed field=responsible old=user:ann new=user:cat".to_string()));
+    assert!(t
+        .brief()
+        .contains(&"field_changed field=responsible old=user:ann new=user:cat".to_string()));
 }
 
 #[test]
@@ -233,10 +248,16 @@ pipeline sales for Deal {
     let local = NaiveDate::from_ymd_opt(2026, 4, 6).unwrap().and_hms_opt(10, 0, 0).unwrap();
     t.e.set_clock(local, Some(chrono_tz::Europe::Rome)).unwrap();
     t.user("ugo", "Ugo Bassi");
-    let c1 = t.create("contact", &[("name", text("Lia Conti")), ("email", text("lia@example.com"))]);
+    let c1 =
+        t.create("contact", &[("name", text("Lia Conti")), ("email", text("lia@example.com"))]);
     let d1 = t.create(
         "deal",
-        &[("title", text("Kitchen")), ("amount", num(300)), ("responsible", user("ugo")), ("contact", Value::Entity(c1))],
+        &[
+            ("title", text("Kitchen")),
+            ("amount", num(300)),
+            ("responsible", user("ugo")),
+            ("contact", Value::Entity(c1)),
+        ],
     );
     t.mv(d1, "sales", "awaiting_payment");
     let i1 = t.create("invoice", &[("deal", Value::Entity(d1)), ("amount", num(300))]);
@@ -247,9 +268,17 @@ pipeline sales for Deal {
     let moved = find(r#""from":"new","to":"awaiting_payment""#);
     assert!(lines[moved].contains(r#""at":"2026-04-06T10:00:00+02:00""#), "{}", t.dump());
     assert!(lines[moved + 1].contains(r#""kind":"payment_link","entity":"deal:1","url":"https://bp.invalid/pay/deal/1/1","amount":300"#), "{}", t.dump());
-    assert!(lines[moved + 2].contains(r#""body":"Pay 300.00 here: https://bp.invalid/pay/deal/1/1""#), "{}", t.dump());
-    let paid = find(r#""kind":"field_changed","entity":"invoice:1","field":"status","old":"unpaid","new":"paid""#);
-    assert!(lines[paid + 1].contains(r#""kind":"event","entity":"deal:1","event":"invoice paid","source":"invoice:1""#));
+    assert!(
+        lines[moved + 2].contains(r#""body":"Pay 300.00 here: https://bp.invalid/pay/deal/1/1""#),
+        "{}",
+        t.dump()
+    );
+    let paid = find(
+        r#""kind":"field_changed","entity":"invoice:1","field":"status","old":"unpaid","new":"paid""#,
+    );
+    assert!(lines[paid + 1].contains(
+        r#""kind":"event","entity":"deal:1","event":"invoice paid","source":"invoice:1""#
+    ));
     assert!(lines[paid + 2].contains(r#""at":"2026-04-06T12:00:00+02:00","kind":"stage","entity":"deal:1","from":"awaiting_payment","to":"assembly""#), "{}", t.dump());
 }
 
@@ -346,7 +375,10 @@ pipeline sales for Deal {
     t.set(d1, "amount", num(50));
     t.advance(0, 1, 0);
     let tail: Vec<String> = t.brief().into_iter().filter(|b| b.starts_with("rule_")).collect();
-    assert_eq!(tail, ["rule_cancelled stage=new rule=after 1 hour", "rule_skipped stage=new rule=after 2 hours"]);
+    assert_eq!(
+        tail,
+        ["rule_cancelled stage=new rule=after 1 hour", "rule_skipped stage=new rule=after 2 hours"]
+    );
 }
 
 #[test]
@@ -586,8 +618,14 @@ pipeline sales for Deal {
     t.create("deal", &[("title", text("Boiler")), ("responsible", user("alice"))]);
     let tail = t.brief()[2..].to_vec();
     assert_eq!(tail.len(), 5, "\n{}", t.dump());
-    assert_eq!(tail[0], "error message=cannot notify: Alice Martin has no supervisor rule=on enter");
-    assert_eq!(tail[1], "error message=cannot send email: deal:1 \"Boiler\" has no contact rule=on enter");
+    assert_eq!(
+        tail[0],
+        "error message=cannot notify: Alice Martin has no supervisor rule=on enter"
+    );
+    assert_eq!(
+        tail[1],
+        "error message=cannot send email: deal:1 \"Boiler\" has no contact rule=on enter"
+    );
     assert_eq!(tail[2], "error message=division by zero rule=on enter");
     assert!(tail[3].starts_with("error message=`ratio` has no value"), "{}", tail[3]);
     assert_eq!(tail[4], "notify to=user:alice text=still running");
@@ -666,7 +704,6 @@ fn every_action_and_event_has_one_implementation() {
     }
 }
 
-
 #[test]
 fn tasks_complete_from_their_stage_and_raise_task_completed() {
     let mut t = T::new(
@@ -693,11 +730,15 @@ pipeline sales for Deal {
     );
     t.user("alice", "Alice Martin");
     let d1 = t.create("deal", &[("title", text("Boiler")), ("responsible", user("alice"))]);
-    let manual = t.create("task", &[("title", text("Manual")), ("assignee", user("alice")), ("item", Value::Entity(d1))]);
+    let manual = t.create(
+        "task",
+        &[("title", text("Manual")), ("assignee", user("alice")), ("item", Value::Entity(d1))],
+    );
     t.mv(d1, "sales", "discussion");
     let brief = t.brief();
     assert!(brief.contains(&"task_created task=task:1 title=Call Boiler assignee=user:alice deadline=2026-01-07T09:00:00+00:00".to_string()), "\n{}", t.dump());
-    let completed: Vec<&String> = brief.iter().filter(|b| b.starts_with("task_completed")).collect();
+    let completed: Vec<&String> =
+        brief.iter().filter(|b| b.starts_with("task_completed")).collect();
     assert_eq!(completed, ["task_completed task=task:1", "task_completed task=task:2"]);
     // The `task completed` of "Invoice the deal" moves the deal on.
     assert_eq!(t.e.stage_of(d1), Some(t.stage("sales", "prepayment")));
@@ -735,7 +776,12 @@ pipeline sales for Deal {
     t.create("order", &[("amount", num(42))]);
     t.create(
         "deal",
-        &[("title", text("Boiler")), ("amount", num(1200)), ("responsible", user("alice")), ("contact", Value::Entity(c1))],
+        &[
+            ("title", text("Boiler")),
+            ("amount", num(1200)),
+            ("responsible", user("alice")),
+            ("contact", Value::Entity(c1)),
+        ],
     );
     let brief = t.brief();
     let tail: Vec<&String> = brief.iter().skip(5).collect();
@@ -779,7 +825,10 @@ pipeline sales for Deal {
 "#,
     );
     t.user("alice", "Alice Martin");
-    t.create("deal", &[("title", text("Boiler")), ("amount", num(10)), ("responsible", user("alice"))]);
+    t.create(
+        "deal",
+        &[("title", text("Boiler")), ("amount", num(10)), ("responsible", user("alice"))],
+    );
     assert_eq!(
         t.brief()[2..],
         [
@@ -824,7 +873,8 @@ pipeline sales for Deal {
     let old = t.create("deal", &[("title", text("Old")), ("responsible", user("alice"))]);
     t.create("deal", &[("title", text("Boiler")), ("responsible", user("alice"))]);
     assert!(!t.e.entity_exists(old));
-    let tail: Vec<String> = t.brief().into_iter().skip_while(|b| !b.contains("title=Boiler")).skip(2).collect();
+    let tail: Vec<String> =
+        t.brief().into_iter().skip_while(|b| !b.contains("title=Boiler")).skip(2).collect();
     assert_eq!(
         tail,
         [
@@ -862,12 +912,22 @@ pipeline sales for Deal {
     let past = Value::Date(NaiveDate::from_ymd_opt(2026, 1, 1).unwrap());
     t.create("deal", &[("title", text("B")), ("responsible", user("alice")), ("close_date", past)]);
     let future = Value::Date(NaiveDate::from_ymd_opt(2026, 1, 10).unwrap());
-    t.create("deal", &[("title", text("C")), ("responsible", user("alice")), ("close_date", future)]);
-    assert!(t.brief().contains(&"rule_skipped stage=new rule=at deal.close_date - 1 day".to_string()), "\n{}", t.dump());
+    t.create(
+        "deal",
+        &[("title", text("C")), ("responsible", user("alice")), ("close_date", future)],
+    );
+    assert!(
+        t.brief().contains(&"rule_skipped stage=new rule=at deal.close_date - 1 day".to_string()),
+        "\n{}",
+        t.dump()
+    );
     assert!(t.brief().contains(&"notify to=user:alice text=closing B".to_string()));
     t.advance(10, 0, 0);
     let last = t.lines().last().cloned().unwrap();
-    assert!(last.starts_with(r#"{"seq":9,"at":"2026-01-09T00:00:00+00:00","kind":"notify""#), "{last}");
+    assert!(
+        last.starts_with(r#"{"seq":9,"at":"2026-01-09T00:00:00+00:00","kind":"notify""#),
+        "{last}"
+    );
 }
 
 #[test]
@@ -927,7 +987,8 @@ process editor for Deal manual {
     t.set(d1, "amount", num(5));
     t.mv(d1, "sales", "review");
     t.e.start_process(crate::model::ProcessId(1), d1).unwrap();
-    let started: Vec<String> = t.brief().into_iter().filter(|b| b.starts_with("process_started")).collect();
+    let started: Vec<String> =
+        t.brief().into_iter().filter(|b| b.starts_with("process_started")).collect();
     assert_eq!(
         started,
         [
@@ -989,7 +1050,10 @@ pipeline sales for Deal {
     );
     t.user("alice", "Alice Martin");
     let c1 = t.create("contact", &[("name", text("Jean Petit"))]);
-    t.create("deal", &[("title", text("A")), ("responsible", user("alice")), ("contact", Value::Entity(c1))]);
+    t.create(
+        "deal",
+        &[("title", text("A")), ("responsible", user("alice")), ("contact", Value::Entity(c1))],
+    );
     assert_eq!(
         t.brief()[3..],
         [
@@ -1016,6 +1080,25 @@ fn commands_that_fail_leave_the_state_unchanged() {
     assert!(t.e.advance_to(local).is_err());
     assert!(t.e.set_clock(local, None).is_err());
     assert_eq!(serde_json::to_string(t.e.state()).unwrap(), before);
+}
+
+#[test]
+fn a_loop_of_jobs_is_stopped_at_the_1001st() {
+    let mut t = T::new(
+        r#"
+process copy for Contact on create {
+  create contact { name: "again" }
+}
+"#,
+    );
+    t.create("contact", &[("name", text("first"))]);
+    let kinds = t.kinds();
+    assert_eq!(kinds.iter().filter(|k| **k == "process_started").count(), 1000);
+    assert_eq!(kinds.iter().filter(|k| **k == "entity_created").count(), 1001);
+    let errors: Vec<String> = t.brief().into_iter().filter(|b| b.starts_with("error")).collect();
+    assert_eq!(errors.len(), 1);
+    assert!(errors[0].contains("process copy → process copy"), "{}", errors[0]);
+    assert!(t.e.pending(None).is_empty(), "the chain's pending jobs are dropped");
 }
 
 /// The performance workload (run by hand: `cargo test --release --lib perf_many_waiting_deals
@@ -1054,7 +1137,17 @@ pipeline sales for Deal {
         t.e.create(deal, fields, None, None).unwrap();
     }
     let elapsed = start.elapsed();
-    eprintln!("{n} deals in {elapsed:?}: {:.0} deals/s; after: {}", n as f64 / elapsed.as_secs_f64(), rss());
-    eprintln!("sizes: Value {} Effect {} Row {} Cause {}", std::mem::size_of::<Value>(), std::mem::size_of::<Effect>(), std::mem::size_of::<state::Row>(), std::mem::size_of::<effects::Cause>());
+    eprintln!(
+        "{n} deals in {elapsed:?}: {:.0} deals/s; after: {}",
+        n as f64 / elapsed.as_secs_f64(),
+        rss()
+    );
+    eprintln!(
+        "sizes: Value {} Effect {} Row {} Cause {}",
+        std::mem::size_of::<Value>(),
+        std::mem::size_of::<Effect>(),
+        std::mem::size_of::<state::Row>(),
+        std::mem::size_of::<effects::Cause>()
+    );
     assert_eq!(t.e.state().queue.len(), n as usize);
 }

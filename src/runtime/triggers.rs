@@ -60,7 +60,8 @@ impl Engine {
         by_command: bool,
     ) {
         let field = path.last().map(String::as_str).unwrap_or("");
-        let is_task = self.model.entities.get_index(target.entity.index()).is_some_and(|(n, _)| n == "Task");
+        let is_task =
+            self.model.entities.get_index(target.entity.index()).is_some_and(|(n, _)| n == "Task");
         if is_task && field == "status" {
             if let Value::Enum(status) = &new {
                 let owner = self.owner_of(target);
@@ -77,10 +78,8 @@ impl Engine {
             ("old".to_string(), old),
             ("new".to_string(), new.clone()),
         ]);
-        let args = vec![
-            ("path".to_string(), Value::Text(field.to_string())),
-            ("value".to_string(), new),
-        ];
+        let args =
+            vec![("path".to_string(), Value::Text(field.to_string())), ("value".to_string(), new)];
         let payload = vec![("field".to_string(), Value::record(change))];
         let log = by_command.then(|| (text, None));
         self.raise("field changed", Some(base), args, payload, log);
@@ -125,7 +124,9 @@ impl Engine {
         }
         let Some(current) = self.stage_of(item) else { return };
         let model = self.model.clone();
-        let Some((_, pipeline)) = model.pipelines.get_index(current.pipeline.index()) else { return };
+        let Some((_, pipeline)) = model.pipelines.get_index(current.pipeline.index()) else {
+            return;
+        };
         if model.events.get_index(ev.event.index()).is_none() {
             return;
         }

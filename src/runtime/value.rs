@@ -50,8 +50,11 @@ pub struct EntityDisplay<'m> {
 
 impl fmt::Display for EntityDisplay<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let kind =
-            self.model.entities.get_index(self.entity.entity.index()).map_or("?", |(_, e)| &e.item_name);
+        let kind = self
+            .model
+            .entities
+            .get_index(self.entity.entity.index())
+            .map_or("?", |(_, e)| &e.item_name);
         write!(f, "{kind}:{}", self.entity.n)
     }
 }

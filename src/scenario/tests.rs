@@ -1,7 +1,8 @@
 //! Scenario parser tests, as tables of (input, expected).
 
 use super::command::*;
-use super::parse::{needs_more, parse_scenario, split_commands, uses_line};
+use super::parse::parse_scenario;
+use super::split::{needs_more, split_commands, uses_line};
 use crate::source::SourceMap;
 
 /// Parses `text` as a scenario file and returns each command summarised, or its error as

@@ -22,6 +22,8 @@ pub(crate) fn is_token(rule: Rule) -> bool {
     matches!(
         rule,
         end_of_line
+            | colon
+            | equals
             | kw_action
             | kw_after
             | kw_allow
@@ -78,12 +80,14 @@ pub(crate) fn phrase(rule: Rule) -> &'static str {
     match rule {
         EOI => "the end of the file",
         WHITESPACE | ws => "a space",
+        colon => "`:`",
+        equals => "`=`",
         raw_comment => "a comment",
         ident_char => "a letter or digit",
         kw_end => "the end of the word",
         ident | ident_body | name | sig_word | word | event_word => "a name",
         reserved => "a keyword",
-        end_of_line | sep | line_end | nl | newline => "the end of the line",
+        end_of_line | sep | line_end | nl | ws_nl | newline => "the end of the line",
         end_of_input => "the end of the file",
         kw_action => "`action`",
         kw_after => "`after`",
@@ -214,7 +218,7 @@ pub(crate) fn phrase(rule: Rule) -> &'static str {
         if_stmt => "`if`",
         else_if => "`else if`",
         for_stmt => "`for each`",
-        call | call_head => "an action",
+        call => "an action",
         call_item | call_value | part_start => "an argument",
         path => "a field path such as `deal.title`",
         named_arg => "a named argument such as `deadline: in 2 days`",
@@ -289,8 +293,13 @@ pub(crate) fn pest_error(ctx: &Ctx<'_>, error: &Error<Rule>, fallback: &str) -> 
                 span,
                 label(&expected),
             );
-            let keywords: Vec<&str> =
+            let mut keywords: Vec<&str> =
                 positives.iter().flat_map(|rule| keywords_of(*rule).iter().copied()).collect();
+            // A single expected keyword (`` `create` ``) is a candidate too.
+            keywords.extend(positives.iter().filter_map(|rule| {
+                let word = phrase(*rule).strip_prefix('`')?.strip_suffix('`')?;
+                word.chars().all(|c| c.is_ascii_alphabetic()).then_some(word)
+            }));
             let word = ctx.text.get(span.range()).unwrap_or("");
             if let Some(help) = suggest::did_you_mean(word, keywords) {
                 diagnostic = diagnostic.with_help(help);

@@ -10,12 +10,12 @@ use crate::ast::{
 };
 use crate::span::Span;
 
-use super::expressions::{
-    parse_date_lit, parse_expr, parse_operand, parse_template, parse_time_of_day,
-};
+use super::expressions::{parse_expr, parse_operand};
 use super::grammar::{explain, Rule};
+use super::literals::{parse_date_lit, parse_time_of_day};
 use super::stages::parse_stage;
 use super::statements::{parse_block, parse_stage_ref};
+use super::templates::parse_template;
 use super::{children, Ctx};
 
 /// `module`: every item of the file; unknown top-level lines are reported and skipped.
@@ -306,7 +306,7 @@ fn parse_event_decl(ctx: &Ctx<'_>, pair: Pair<'_, Rule>) -> Option<EventDecl> {
             Rule::signature => signature = parse_signature(ctx, part)?,
             Rule::payload => {
                 for field in part.into_inner() {
-                    let mut inner = field.into_inner();
+                    let mut inner = children(field);
                     let name = ctx.ident(&inner.next()?);
                     payload.push((name, parse_type_expr(ctx, inner.next()?)?));
                 }
@@ -343,7 +343,7 @@ fn parse_signature(ctx: &Ctx<'_>, pair: Pair<'_, Rule>) -> Option<Vec<SigPart>> 
 /// `<name: Type = default>` or `<value>`
 fn parse_sig_hole(ctx: &Ctx<'_>, pair: Pair<'_, Rule>) -> Option<ParamDecl> {
     let span = ctx.span(&pair);
-    let mut inner = pair.into_inner();
+    let mut inner = children(pair);
     let name = ctx.ident(&inner.next()?);
     let mut param = ParamDecl { name, ty: None, default: None, required: false, span };
     for part in inner {
@@ -358,7 +358,7 @@ fn parse_sig_hole(ctx: &Ctx<'_>, pair: Pair<'_, Rule>) -> Option<ParamDecl> {
 /// `name: Type[!] [= default]`
 fn parse_param(ctx: &Ctx<'_>, pair: Pair<'_, Rule>) -> Option<ParamDecl> {
     let span = ctx.span(&pair);
-    let mut inner = pair.into_inner();
+    let mut inner = children(pair);
     let name = ctx.ident(&inner.next()?);
     let ty = parse_type_expr(ctx, inner.next()?)?;
     let mut param = ParamDecl { name, ty: Some(ty), default: None, required: false, span };

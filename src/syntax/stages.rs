@@ -8,9 +8,11 @@ use crate::ast::{
 };
 use crate::span::Span;
 
-use super::expressions::{parse_delay, parse_expr, parse_template};
+use super::expressions::parse_expr;
 use super::grammar::{explain, Rule};
+use super::literals::parse_delay;
 use super::statements::{parse_block, parse_event_call, parse_working_hours};
+use super::templates::parse_template;
 use super::{children, Ctx};
 
 /// `stage ID [TITLE] [success|failure] [{ … }]`

@@ -11,8 +11,11 @@ use crate::ast::{
     NamedArgs, StageRef, Stmt, StmtKind, WorkingHours,
 };
 
-use super::expressions::{parse_delay, parse_expr, parse_name, parse_primary};
+use crate::diag::{Code, Diagnostic};
+
+use super::expressions::{parse_expr, parse_name, parse_primary};
 use super::grammar::{explain, Rule};
+use super::literals::parse_delay;
 use super::{children, Ctx};
 
 /// `block`: `{ STATEMENTS }`; unrecognised lines are reported and skipped.
@@ -129,8 +132,8 @@ fn parse_if_stmt(ctx: &Ctx<'_>, pair: Pair<'_, Rule>) -> Option<StmtKind> {
 fn parse_misplaced_else(ctx: &Ctx<'_>, pair: Pair<'_, Rule>) {
     let span = pair.into_inner().next().map_or_else(|| ctx.trimmed(0, 0), |kw| ctx.span(&kw));
     ctx.error(
-        crate::diag::Diagnostic::new(
-            crate::diag::Code::E0001,
+        Diagnostic::new(
+            Code::E0001,
             "`else` must follow the `}` of its `if` on the same line",
             span,
             "`else` at the start of a line",
@@ -245,7 +248,30 @@ pub(crate) fn parse_call(ctx: &Ctx<'_>, pair: Pair<'_, Rule>) -> Option<Call> {
             _ => {}
         }
     }
+    check_call_head(ctx, &parts, "a statement")?;
     ok.then_some(Call { parts, named, span })
+}
+
+/// SPEC §5: a call (and an event) starts with a bare word: `deal.title x` or `true x` is not
+/// a call.
+fn check_call_head(ctx: &Ctx<'_>, parts: &[CallPart], what: &str) -> Option<()> {
+    match parts.first() {
+        Some(CallPart { kind: CallPartKind::Word(_), .. }) => Some(()),
+        Some(first) => {
+            let found = ctx.text.get(first.span.range()).unwrap_or("");
+            ctx.error(
+                Diagnostic::new(
+                    Code::E0001,
+                    format!("expected {what}, found `{found}`"),
+                    first.span,
+                    "not a bare word",
+                )
+                .with_help("an action call or an event starts with a word, as in `notify …`"),
+            );
+            None
+        }
+        None => None,
+    }
 }
 
 /// `event_call`: the words of a trigger's event (no `where`, no block).
@@ -258,6 +284,7 @@ pub(crate) fn parse_event_call(ctx: &Ctx<'_>, pair: Pair<'_, Rule>) -> Option<Ca
             _ => parts.push(parse_call_item(ctx, part)?),
         }
     }
+    check_call_head(ctx, &parts, "an event such as `task completed`")?;
     Some(Call { parts, named: None, span })
 }
 
@@ -331,7 +358,7 @@ pub(crate) fn parse_named_args(ctx: &Ctx<'_>, pair: Pair<'_, Rule>) -> Option<Na
 /// `name: EXPR`, `name: { … }` or `name: in DURATION [in working hours [of CAL]]`.
 fn parse_named_arg(ctx: &Ctx<'_>, pair: Pair<'_, Rule>) -> Option<NamedArg> {
     let span = ctx.span(&pair);
-    let mut inner = pair.into_inner();
+    let mut inner = children(pair);
     let name = ctx.ident(&inner.next()?);
     let value = inner.next()?;
     let value = match value.as_rule() {

@@ -52,7 +52,7 @@ fn run(
     format: Format,
     until: Option<&str>,
 ) -> (u8, String, String) {
-    let until = until.map(|u| bp::scenario::parse::parse_datetime_text(u).expect("a moment"));
+    let until = until.map(|u| bp::scenario::parse_datetime_text(u).expect("a moment"));
     let args = RunArgs { files, scenario: scenario.to_string(), format, until };
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let code = bp::cli::run::run(args, &mut out, &mut err);

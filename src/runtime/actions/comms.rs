@@ -10,7 +10,11 @@ use super::super::Engine;
 use crate::model::Call;
 
 /// `send email SUBJECT { body, to, from, format, attachments }` → Email
-pub(super) fn send_email(engine: &mut Engine, ctx: &mut Ctx, call: &Call) -> RtResult<Option<Value>> {
+pub(super) fn send_email(
+    engine: &mut Engine,
+    ctx: &mut Ctx,
+    call: &Call,
+) -> RtResult<Option<Value>> {
     let item = engine.item(ctx)?;
     let subject = engine.text_arg(ctx, call, "subject")?.unwrap_or_default();
     let body = engine.text_arg(ctx, call, "body")?.unwrap_or_default();
@@ -40,7 +44,11 @@ pub(super) fn send_sms(engine: &mut Engine, ctx: &mut Ctx, call: &Call) -> RtRes
 }
 
 /// `add comment TEXT [by USER]`
-pub(super) fn add_comment(engine: &mut Engine, ctx: &mut Ctx, call: &Call) -> RtResult<Option<Value>> {
+pub(super) fn add_comment(
+    engine: &mut Engine,
+    ctx: &mut Ctx,
+    call: &Call,
+) -> RtResult<Option<Value>> {
     let item = engine.item(ctx)?;
     let text = engine.text_arg(ctx, call, "text")?.unwrap_or_default();
     let author = match call.args.get("author") {
@@ -53,7 +61,14 @@ pub(super) fn add_comment(engine: &mut Engine, ctx: &mut Ctx, call: &Call) -> Rt
 
 impl Engine {
     /// The address (`email` or `phone`) a message goes to.
-    fn address(&self, ctx: &Ctx, call: &Call, item: EntityRef, channel: &str, action: &str) -> RtResult<String> {
+    fn address(
+        &self,
+        ctx: &Ctx,
+        call: &Call,
+        item: EntityRef,
+        channel: &str,
+        action: &str,
+    ) -> RtResult<String> {
         let target = match self.keyword(call, "to") {
             Some(k) => k.to_string(),
             None => match self.arg_value(ctx, call, "to")? {
@@ -73,7 +88,10 @@ impl Engine {
             )));
         };
         if self.state.live(r).is_none() {
-            return Err(RtError::new(format!("cannot {action}: {} has no {target}", self.describe_entity(item))));
+            return Err(RtError::new(format!(
+                "cannot {action}: {} has no {target}",
+                self.describe_entity(item)
+            )));
         }
         self.channel_of(r, channel, action)
     }
@@ -84,7 +102,10 @@ impl Engine {
             Some(Value::Text(t)) if !t.is_empty() => Ok(t),
             _ => {
                 let what = if channel == "email" { "email address" } else { "phone number" };
-                Err(RtError::new(format!("cannot {action}: {} has no {what}", self.describe_entity(r))))
+                Err(RtError::new(format!(
+                    "cannot {action}: {} has no {what}",
+                    self.describe_entity(r)
+                )))
             }
         }
     }

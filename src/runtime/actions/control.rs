@@ -16,7 +16,11 @@ pub(super) fn notify(engine: &mut Engine, ctx: &mut Ctx, call: &Call) -> RtResul
 }
 
 /// `add history TEXT [by USER] { type }`
-pub(super) fn add_history(engine: &mut Engine, ctx: &mut Ctx, call: &Call) -> RtResult<Option<Value>> {
+pub(super) fn add_history(
+    engine: &mut Engine,
+    ctx: &mut Ctx,
+    call: &Call,
+) -> RtResult<Option<Value>> {
     let text = engine.text_arg(ctx, call, "text")?.unwrap_or_default();
     let author = match call.args.get("author") {
         Some(_) => Some(engine.user_arg(ctx, call, "author", "add history")?),
@@ -28,7 +32,11 @@ pub(super) fn add_history(engine: &mut Engine, ctx: &mut Ctx, call: &Call) -> Rt
 }
 
 /// `create task TITLE { assignee, deadline, description, … }` → Task
-pub(super) fn create_task(engine: &mut Engine, ctx: &mut Ctx, call: &Call) -> RtResult<Option<Value>> {
+pub(super) fn create_task(
+    engine: &mut Engine,
+    ctx: &mut Ctx,
+    call: &Call,
+) -> RtResult<Option<Value>> {
     let item = engine.item(ctx)?;
     let title = engine.text_arg(ctx, call, "title")?.unwrap_or_default();
     let assignee = engine.user_arg(ctx, call, "assignee", "create task")?;
@@ -88,7 +96,9 @@ pub(super) fn complete_tasks_from_stage(
             .collect();
     }
     let Some(kind) = engine.model.entity_id("Task") else { return Ok(None) };
-    let Some(status) = engine.model.entity(kind).fields.get_index_of("status") else { return Ok(None) };
+    let Some(status) = engine.model.entity(kind).fields.get_index_of("status") else {
+        return Ok(None);
+    };
     for n in 1..=engine.state.count(kind) {
         let task = EntityRef::new(kind, n);
         let open = engine.state.live(task).is_some_and(|row| {
@@ -105,13 +115,21 @@ pub(super) fn complete_tasks_from_stage(
 }
 
 /// `schedule activity SUBJECT { due, responsible, description, auto_complete }` → Activity
-pub(super) fn schedule_activity(engine: &mut Engine, ctx: &mut Ctx, call: &Call) -> RtResult<Option<Value>> {
+pub(super) fn schedule_activity(
+    engine: &mut Engine,
+    ctx: &mut Ctx,
+    call: &Call,
+) -> RtResult<Option<Value>> {
     let due = engine.moment_arg(ctx, call, "due")?;
     schedule(engine, ctx, call, due, "schedule activity")
 }
 
 /// `schedule call|meeting SUBJECT { start, end, responsible, … }` → Activity (due: `start`)
-pub(super) fn schedule_call(engine: &mut Engine, ctx: &mut Ctx, call: &Call) -> RtResult<Option<Value>> {
+pub(super) fn schedule_call(
+    engine: &mut Engine,
+    ctx: &mut Ctx,
+    call: &Call,
+) -> RtResult<Option<Value>> {
     let start = engine.moment_arg(ctx, call, "start")?;
     let words = engine.model.action(call.action).words.clone();
     schedule(engine, ctx, call, start, &words)

@@ -18,7 +18,11 @@ use crate::model::Call;
 const ADDRESS_FIELDS: &[&str] = &["address", "city", "postal_code", "country"];
 
 /// `create document TEMPLATE { public_link, fields, … }` → Document
-pub(super) fn create_document(engine: &mut Engine, ctx: &mut Ctx, call: &Call) -> RtResult<Option<Value>> {
+pub(super) fn create_document(
+    engine: &mut Engine,
+    ctx: &mut Ctx,
+    call: &Call,
+) -> RtResult<Option<Value>> {
     let public = engine.bool_arg(ctx, call, "public_link", false)?;
     // The field values are computed (an error in one is the statement's error).
     engine.arg_value(ctx, call, "fields")?;
@@ -28,7 +32,11 @@ pub(super) fn create_document(engine: &mut Engine, ctx: &mut Ctx, call: &Call) -
 }
 
 /// `send for signing TEMPLATE { signer }` → Document
-pub(super) fn send_for_signing(engine: &mut Engine, ctx: &mut Ctx, call: &Call) -> RtResult<Option<Value>> {
+pub(super) fn send_for_signing(
+    engine: &mut Engine,
+    ctx: &mut Ctx,
+    call: &Call,
+) -> RtResult<Option<Value>> {
     let (document, info) = make_document(engine, ctx, call, false)?;
     engine.log(ctx.item, EffectKind::SignRequested(Box::new(info)));
     Ok(Some(Value::Entity(document)))
@@ -63,7 +71,11 @@ fn make_document(
 }
 
 /// `edit details of contact|company { template, address, set: { … } }`
-pub(super) fn edit_details(engine: &mut Engine, ctx: &mut Ctx, call: &Call) -> RtResult<Option<Value>> {
+pub(super) fn edit_details(
+    engine: &mut Engine,
+    ctx: &mut Ctx,
+    call: &Call,
+) -> RtResult<Option<Value>> {
     let target = engine.details_target(ctx, call, "edit details")?;
     let template = engine.text_arg(ctx, call, "template")?;
     let address = engine.keyword(call, "address").unwrap_or("legal").to_string();
@@ -87,7 +99,11 @@ pub(super) fn edit_details(engine: &mut Engine, ctx: &mut Ctx, call: &Call) -> R
 
 /// `get details of contact|company { template, address }` → Details. With nothing stored,
 /// every field is missing except `address`, which falls back to the entity's own `address`.
-pub(super) fn get_details(engine: &mut Engine, ctx: &mut Ctx, call: &Call) -> RtResult<Option<Value>> {
+pub(super) fn get_details(
+    engine: &mut Engine,
+    ctx: &mut Ctx,
+    call: &Call,
+) -> RtResult<Option<Value>> {
     let target = engine.details_target(ctx, call, "get details")?;
     let template = engine.text_arg(ctx, call, "template")?;
     let address = engine.keyword(call, "address").unwrap_or("legal");

@@ -36,7 +36,8 @@ pub(super) fn create(engine: &mut Engine, ctx: &mut Ctx, call: &Call) -> RtResul
         _ => IndexMap::new(),
     };
     let def = engine.model.entity(kind);
-    if def.fields.contains_key("responsible") && given.get("responsible").is_none_or(Value::is_none) {
+    if def.fields.contains_key("responsible") && given.get("responsible").is_none_or(Value::is_none)
+    {
         if let Some(Value::User(u)) = engine.arg_value(ctx, call, "responsible")? {
             given.insert("responsible".to_string(), Value::User(u));
         }
@@ -78,9 +79,16 @@ impl Engine {
 
 /// `create repeat lead { title, responsible }`: a new lead from the item (its title and
 /// contact).
-pub(super) fn create_repeat_lead(engine: &mut Engine, ctx: &mut Ctx, call: &Call) -> RtResult<Option<Value>> {
+pub(super) fn create_repeat_lead(
+    engine: &mut Engine,
+    ctx: &mut Ctx,
+    call: &Call,
+) -> RtResult<Option<Value>> {
     let item = engine.item(ctx)?;
-    let kind = engine.model.entity_id("Lead").ok_or_else(|| RtError::new("the stdlib has no `Lead` entity"))?;
+    let kind = engine
+        .model
+        .entity_id("Lead")
+        .ok_or_else(|| RtError::new("the stdlib has no `Lead` entity"))?;
     let mut given = IndexMap::new();
     let title = match engine.text_arg(ctx, call, "title")? {
         Some(t) => Value::Text(t),
@@ -99,7 +107,11 @@ pub(super) fn create_repeat_lead(engine: &mut Engine, ctx: &mut Ctx, call: &Call
 
 /// `create contact for lead { responsible }`: a contact from the lead's name, email and
 /// phone, set as the lead's contact. A lead that already has one is an error.
-pub(super) fn create_contact_for_lead(engine: &mut Engine, ctx: &mut Ctx, call: &Call) -> RtResult<Option<Value>> {
+pub(super) fn create_contact_for_lead(
+    engine: &mut Engine,
+    ctx: &mut Ctx,
+    call: &Call,
+) -> RtResult<Option<Value>> {
     let lead = engine.item(ctx)?;
     if let Some(Value::Entity(c)) = engine.read_field(lead, "contact") {
         if engine.state.live(c).is_some() {
@@ -147,7 +159,10 @@ pub(super) fn delete(engine: &mut Engine, ctx: &mut Ctx, call: &Call) -> RtResul
         )));
     }
     if engine.state.live(target).is_none() {
-        return Err(RtError::new(format!("cannot delete {}: it does not exist", target.id(&engine.model))));
+        return Err(RtError::new(format!(
+            "cannot delete {}: it does not exist",
+            target.id(&engine.model)
+        )));
     }
     if let Some(row) = engine.state.row_mut(target) {
         row.deleted = true;
@@ -186,7 +201,11 @@ pub(super) fn find(engine: &mut Engine, ctx: &mut Ctx, call: &Call) -> RtResult<
 }
 
 /// `assign responsible from [USER…] { order, skip_absent }` (SPEC §5.5 "Assignment").
-pub(super) fn assign_responsible(engine: &mut Engine, ctx: &mut Ctx, call: &Call) -> RtResult<Option<Value>> {
+pub(super) fn assign_responsible(
+    engine: &mut Engine,
+    ctx: &mut Ctx,
+    call: &Call,
+) -> RtResult<Option<Value>> {
     let item = engine.item(ctx)?;
     let users = engine.users_arg(ctx, call, "users", "assign responsible")?;
     let skip_absent = engine.bool_arg(ctx, call, "skip_absent", true)?;
@@ -228,7 +247,9 @@ pub(super) fn assign_responsible(engine: &mut Engine, ctx: &mut Ctx, call: &Call
         }
     };
     let Some(user) = chosen else {
-        return Err(RtError::new("cannot assign responsible: no eligible user (all absent or none listed)"));
+        return Err(RtError::new(
+            "cannot assign responsible: no eligible user (all absent or none listed)",
+        ));
     };
     engine.change_field(ctx, item, &["responsible".to_string()], Value::User(user.to_string()))?;
     Ok(None)
@@ -241,13 +262,22 @@ fn observers(engine: &Engine, item: EntityRef) -> Vec<Value> {
     }
 }
 
-fn set_observers(engine: &mut Engine, ctx: &Ctx, item: EntityRef, list: Vec<Value>) -> RtResult<Option<Value>> {
+fn set_observers(
+    engine: &mut Engine,
+    ctx: &Ctx,
+    item: EntityRef,
+    list: Vec<Value>,
+) -> RtResult<Option<Value>> {
     engine.change_field(ctx, item, &["observers".to_string()], Value::List(list))?;
     Ok(None)
 }
 
 /// `add observers [USER…]`: appends the users not already observing.
-pub(super) fn add_observers(engine: &mut Engine, ctx: &mut Ctx, call: &Call) -> RtResult<Option<Value>> {
+pub(super) fn add_observers(
+    engine: &mut Engine,
+    ctx: &mut Ctx,
+    call: &Call,
+) -> RtResult<Option<Value>> {
     let item = engine.item(ctx)?;
     let users = engine.users_arg(ctx, call, "users", "add observers")?;
     let mut list = observers(engine, item);
@@ -261,7 +291,11 @@ pub(super) fn add_observers(engine: &mut Engine, ctx: &mut Ctx, call: &Call) -> 
 }
 
 /// `remove observers [USER…]`
-pub(super) fn remove_observers(engine: &mut Engine, ctx: &mut Ctx, call: &Call) -> RtResult<Option<Value>> {
+pub(super) fn remove_observers(
+    engine: &mut Engine,
+    ctx: &mut Ctx,
+    call: &Call,
+) -> RtResult<Option<Value>> {
     let item = engine.item(ctx)?;
     let users = engine.users_arg(ctx, call, "users", "remove observers")?;
     let mut list = observers(engine, item);
@@ -270,7 +304,11 @@ pub(super) fn remove_observers(engine: &mut Engine, ctx: &mut Ctx, call: &Call) 
 }
 
 /// `replace observers [USER…]`
-pub(super) fn replace_observers(engine: &mut Engine, ctx: &mut Ctx, call: &Call) -> RtResult<Option<Value>> {
+pub(super) fn replace_observers(
+    engine: &mut Engine,
+    ctx: &mut Ctx,
+    call: &Call,
+) -> RtResult<Option<Value>> {
     let item = engine.item(ctx)?;
     let users = engine.users_arg(ctx, call, "users", "replace observers")?;
     let mut list: Vec<Value> = Vec::new();
@@ -284,7 +322,11 @@ pub(super) fn replace_observers(engine: &mut Engine, ctx: &mut Ctx, call: &Call)
 }
 
 /// `add product PRODUCT { price, quantity, discount }`: appends a `ProductRow`.
-pub(super) fn add_product(engine: &mut Engine, ctx: &mut Ctx, call: &Call) -> RtResult<Option<Value>> {
+pub(super) fn add_product(
+    engine: &mut Engine,
+    ctx: &mut Ctx,
+    call: &Call,
+) -> RtResult<Option<Value>> {
     let item = engine.item(ctx)?;
     let product = match engine.required(ctx, call, "product", "add product")? {
         Value::Entity(p) if engine.state.live(p).is_some() => p,
@@ -319,21 +361,33 @@ pub(super) fn add_product(engine: &mut Engine, ctx: &mut Ctx, call: &Call) -> Rt
 }
 
 /// `delete products`: empties the item's product list.
-pub(super) fn delete_products(engine: &mut Engine, ctx: &mut Ctx, _call: &Call) -> RtResult<Option<Value>> {
+pub(super) fn delete_products(
+    engine: &mut Engine,
+    ctx: &mut Ctx,
+    _call: &Call,
+) -> RtResult<Option<Value>> {
     let item = engine.item(ctx)?;
     engine.change_field(ctx, item, &["products".to_string()], Value::List(Vec::new()))?;
     Ok(None)
 }
 
 /// `add to exceptions`: sets `excluded` (nothing is deleted, SPEC §14).
-pub(super) fn add_to_exceptions(engine: &mut Engine, ctx: &mut Ctx, _call: &Call) -> RtResult<Option<Value>> {
+pub(super) fn add_to_exceptions(
+    engine: &mut Engine,
+    ctx: &mut Ctx,
+    _call: &Call,
+) -> RtResult<Option<Value>> {
     let item = engine.item(ctx)?;
     engine.change_field(ctx, item, &["excluded".to_string()], Value::Bool(true))?;
     Ok(None)
 }
 
 /// `add to audience facebook | google`
-pub(super) fn add_to_audience(engine: &mut Engine, ctx: &mut Ctx, call: &Call) -> RtResult<Option<Value>> {
+pub(super) fn add_to_audience(
+    engine: &mut Engine,
+    ctx: &mut Ctx,
+    call: &Call,
+) -> RtResult<Option<Value>> {
     let item = engine.item(ctx)?;
     let audience = match engine.keyword(call, "audience") {
         Some(k) => k.to_string(),
@@ -349,7 +403,11 @@ fn booking_key(engine: &Engine, item: EntityRef, field: &str) -> String {
 
 /// `book resource FIELD { service, start, duration, employees }`: stores the booking of
 /// the item's field (replacing an earlier one) and logs `booking`.
-pub(super) fn book_resource(engine: &mut Engine, ctx: &mut Ctx, call: &Call) -> RtResult<Option<Value>> {
+pub(super) fn book_resource(
+    engine: &mut Engine,
+    ctx: &mut Ctx,
+    call: &Call,
+) -> RtResult<Option<Value>> {
     let item = engine.item(ctx)?;
     let field = engine.text_arg(ctx, call, "field")?.unwrap_or_default();
     let start = engine.moment_arg(ctx, call, "start")?.map_or(Value::None, Value::DateTime);
@@ -371,7 +429,11 @@ pub(super) fn book_resource(engine: &mut Engine, ctx: &mut Ctx, call: &Call) -> 
 }
 
 /// `cancel booking FIELD`: removes the item's booking in that field; none is an error.
-pub(super) fn cancel_booking(engine: &mut Engine, ctx: &mut Ctx, call: &Call) -> RtResult<Option<Value>> {
+pub(super) fn cancel_booking(
+    engine: &mut Engine,
+    ctx: &mut Ctx,
+    call: &Call,
+) -> RtResult<Option<Value>> {
     let item = engine.item(ctx)?;
     let field = engine.text_arg(ctx, call, "field")?.unwrap_or_default();
     let key = booking_key(engine, item, &field);

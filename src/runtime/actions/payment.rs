@@ -11,7 +11,11 @@ use crate::model::Call;
 /// `create payment link [{ order }]` → PaymentLink { url, amount }: the url is
 /// `https://bp.invalid/pay/KIND/N/M` where M counts the item's links; the amount is the
 /// order's when given, else the item's.
-pub(super) fn create_payment_link(engine: &mut Engine, ctx: &mut Ctx, call: &Call) -> RtResult<Option<Value>> {
+pub(super) fn create_payment_link(
+    engine: &mut Engine,
+    ctx: &mut Ctx,
+    call: &Call,
+) -> RtResult<Option<Value>> {
     let item = engine.item(ctx)?;
     let amount = match engine.arg_value(ctx, call, "order")? {
         Some(Value::Entity(order)) => engine.read_field(order, "amount").unwrap_or(Value::None),
@@ -32,13 +36,18 @@ pub(super) fn create_payment_link(engine: &mut Engine, ctx: &mut Ctx, call: &Cal
     let url = format!("https://bp.invalid/pay/{kind}/{}/{m}", item.n);
     let info = PaymentLinkInfo { url: url.clone(), amount: amount.clone() };
     engine.log(Some(item), EffectKind::PaymentLink(Box::new(info)));
-    let link = IndexMap::from([("url".to_string(), Value::Text(url)), ("amount".to_string(), amount)]);
+    let link =
+        IndexMap::from([("url".to_string(), Value::Text(url)), ("amount".to_string(), amount)]);
     Ok(Some(Value::record(link)))
 }
 
 /// `create from source invoice | quote [, …] { responsible }`: an invoice or quote for the
 /// item's amount, linked to it (its `deal`), each logged as `entity_created`.
-pub(super) fn create_from_source(engine: &mut Engine, ctx: &mut Ctx, call: &Call) -> RtResult<Option<Value>> {
+pub(super) fn create_from_source(
+    engine: &mut Engine,
+    ctx: &mut Ctx,
+    call: &Call,
+) -> RtResult<Option<Value>> {
     let item = engine.item(ctx)?;
     let sources: Vec<String> = match engine.arg_value(ctx, call, "sources")? {
         Some(Value::List(items)) => items.iter().map(|v| engine.render_value(v)).collect(),
