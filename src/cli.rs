@@ -15,6 +15,7 @@ pub mod fmt;
 pub mod graph;
 pub mod load;
 pub mod run;
+pub mod state;
 pub mod test;
 
 use std::io::{self, IsTerminal, Write};
@@ -50,6 +51,8 @@ pub enum Command {
     Fmt(fmt::Args),
     /// Draw the pipelines and processes as a Mermaid or Graphviz diagram
     Graph(graph::Args),
+    /// Export a state file as JSON, or import a JSON state into a file (.db or .json)
+    State(state::Args),
     /// Measure the compiler or the runtime on a generated workload; prints one JSON line
     Bench(bench::Args),
 }
@@ -63,6 +66,7 @@ impl Command {
             Command::Test(args) => test::run(args, out, err),
             Command::Fmt(args) => fmt::run(args, out, err),
             Command::Graph(args) => graph::run(args, out, err),
+            Command::State(args) => state::run(args, out, err),
             Command::Bench(args) => bench::run(args, out, err),
         }
     }

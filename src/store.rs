@@ -112,6 +112,11 @@ pub fn kind_of(path: &Path) -> Result<Kind, StoreError> {
     }
 }
 
+/// Checks that `path` names a state format (`.db` or `.json`).
+pub fn check_kind(path: &Path) -> Result<(), StoreError> {
+    kind_of(path).map(|_| ())
+}
+
 /// Opens the store of `path` (nothing is read or created yet: `load` reads, the first save
 /// creates). A path that exists but is a directory or unreadable is an error now.
 pub fn open(path: &Path) -> Result<Box<dyn Store>, StoreError> {

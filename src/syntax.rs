@@ -238,10 +238,14 @@ impl<'a> Ctx<'a> {
     pub fn trimmed(&self, start: usize, end: usize) -> Span {
         let mut end = self.trim_spaces(start, end);
         // A comment ending exactly here and starting inside the span is implicit whitespace.
-        let index = self.comments.partition_point(|c| (c.span.end as usize) < end);
-        if let Some(comment) = self.comments.get(index) {
-            if comment.span.end as usize == end && comment.span.start as usize >= start {
-                end = self.trim_spaces(start, comment.span.start as usize);
+        // Comments end at a line's end, so most spans need no look-up.
+        let at_line_end = matches!(self.text.as_bytes().get(end), None | Some(b'\n' | b'\r'));
+        if at_line_end {
+            let index = self.comments.partition_point(|c| (c.span.end as usize) < end);
+            if let Some(comment) = self.comments.get(index) {
+                if comment.span.end as usize == end && comment.span.start as usize >= start {
+                    end = self.trim_spaces(start, comment.span.start as usize);
+                }
             }
         }
         Span::new(self.file, start, end)
@@ -306,25 +310,4 @@ fn finish_diagnostics(mut diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
 /// The inner pairs of `pair` that are not keywords or punctuation.
 pub(crate) fn children<'i>(pair: Pair<'i, Rule>) -> impl Iterator<Item = Pair<'i, Rule>> {
     pair.into_inner().filter(|p| !grammar::is_token(p.as_rule()))
-}
-
-#[doc(hidden)]
-pub fn bench_pest_only(text: &str) -> usize {
-    BpParser::parse(Rule::module, text).map(|p| p.flatten().count()).unwrap_or(0)
-}
-
-#[doc(hidden)]
-pub fn bench_calls(text: &str) -> usize {
-    let (mut lo, mut hi) = (1usize, 1usize << 34);
-    while lo < hi {
-        let mid = (lo + hi) / 2;
-        pest::set_call_limit(std::num::NonZeroUsize::new(mid));
-        if BpParser::parse(Rule::module, text).is_ok() {
-            hi = mid
-        } else {
-            lo = mid + 1
-        }
-    }
-    pest::set_call_limit(None);
-    lo
 }

@@ -164,6 +164,8 @@ pub(crate) fn usage(model: &model::Model, signature: &[SigPart]) -> String {
 /// `: Type` as written in stdlib (empty for an untyped hole).
 pub(crate) fn param_type_text(model: &model::Model, ty: &ParamType) -> String {
     let text = match ty {
+        // `Item` is written as in stdlib (its `Display` is the word used in messages).
+        ParamType::Value(Type::Item) => "Item".into(),
         ParamType::Value(ty) => model.type_name(ty),
         ParamType::Keywords(words, ty) => {
             let mut all = words.clone();
@@ -510,6 +512,10 @@ impl<'a> Ctx<'a> {
         };
         if let Some(literal) = literal {
             return Ctx::typed(model::ExprKind::Literal(literal), wanted, word.span);
+        }
+        if wanted == Type::Pipeline && !self.is_value_name(&word.text) {
+            self.resolve_pipeline(word);
+            return Ctx::error_expr(word.span);
         }
         let name = ast::Expr { kind: ast::ExprKind::Name(word.clone()), span: word.span };
         self.expr(&name, Some(&wanted))

@@ -383,7 +383,10 @@ fn unknown_argument(action: &ActionDef, name: &Ident, kind: Option<&EntityDef>) 
                 name.span,
                 format!("`{}` has no field `{}`", entity.name, name.text),
             )
-            .with_secondary(entity.span, format!("the fields of `{}` are declared here", entity.name))
+            .with_secondary(
+                entity.span,
+                format!("the fields of `{}` are declared here", entity.name),
+            )
         }
         None => Diagnostic::new(
             Code::E0102,

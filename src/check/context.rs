@@ -163,6 +163,7 @@ impl<'a> Ctx<'a> {
             format!("this is `{found_name}`"),
         );
         diagnostic = match (expected.base(), found.base()) {
+            (_, Type::None) => diagnostic.with_help("only an optional (`T?`) value can be `none`"),
             (Type::DateTime, Type::Text) | (Type::Date, Type::Text) => diagnostic.with_help(
                 "write a date such as `2026-03-02 09:30`, or `in 2 days` for an argument",
             ),

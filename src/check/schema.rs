@@ -176,7 +176,7 @@ fn default_value(expr: &ast::Expr, ty: &Type, diags: &mut Diagnostics) -> Option
         },
         ExprKind::Name(name) => match ty.base() {
             Type::Enum(members) => {
-                if members.iter().any(|m| *m == name.text) {
+                if members.contains(&name.text) {
                     return Some(Default::Literal(model::Literal::Enum(name.text.clone())));
                 }
                 diags.push(

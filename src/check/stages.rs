@@ -119,9 +119,7 @@ impl<'a> Ctx<'a> {
         purpose: StagePurpose,
     ) -> Option<StageRef> {
         let model = self.model();
-        let Some(id) = self.resolve_pipeline(pipeline) else {
-            return None;
-        };
+        let id = self.resolve_pipeline(pipeline)?;
         if let Some(kind) = self.stage_kind() {
             if model.pipeline(id).entity != kind {
                 let diagnostic = wrong_kind(model, id, kind, pipeline.span);

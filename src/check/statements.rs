@@ -9,6 +9,7 @@ use crate::span::{Ident, Span};
 use crate::types::Type;
 
 use super::context::Ctx;
+use super::expressions::Fields;
 use super::placement;
 use super::scope::{RESERVED, RESPONSIBLE};
 use super::stages::StagePurpose;
@@ -261,12 +262,19 @@ impl<'a> Ctx<'a> {
                 }
             }
             let before = self.diags.len();
+            let previous_type = current.ty.clone();
             current = self.field_of(current, segment);
             if self.diags.len() > before {
                 return None;
             }
             if i + 1 == path.len() {
-                return Some(current.ty.base().clone());
+                // The field's declared type: `set deal.contact.company = none` is allowed
+                // because `company` is optional, whatever the path through it.
+                let declared = match self.fields_of(&previous_type) {
+                    Fields::Known { fields, .. } => fields.get(&segment.text).map(|f| f.ty.clone()),
+                    _ => None,
+                };
+                return Some(declared.unwrap_or_else(|| current.ty.base().clone()));
             }
         }
         None

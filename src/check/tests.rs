@@ -180,7 +180,10 @@ fn triggers_keep_their_arguments_by_parameter_name() {
     let field = &stages[1].triggers[0];
     assert_eq!(model.event(field.event).words, "field changed");
     assert!(matches!(&field.args["path"], Arg::FieldPath(p) if p == &["amount"]));
-    assert!(matches!(&field.args["value"], Arg::Expr(e) if e.ty == Type::Money), "0 takes the field's type");
+    assert!(
+        matches!(&field.args["value"], Arg::Expr(e) if e.ty == Type::Money),
+        "0 takes the field's type"
+    );
     let status = &stages[2].triggers[0];
     assert!(
         matches!(&status.args["status"], Arg::Expr(e) if matches!(&e.kind, ExprKind::Literal(Literal::Enum(m)) if m == "in_progress"))

@@ -292,7 +292,7 @@ impl Engine {
             .ok_or_else(|| RtError::new(format!("the stdlib has no `{kind}` entity")))?;
         let given: IndexMap<String, Value> =
             fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
-        let (row, _) = self.instantiate(id, &given, None, None).map_err(RtError)?;
+        let (row, _) = self.instantiate(id, given, None, None).map_err(RtError)?;
         let r = EntityRef::new(id, self.state.count(id) + 1);
         self.push_row(r, row);
         Ok(r)

@@ -215,7 +215,7 @@ impl Engine {
         stage: Option<StageRef>,
     ) -> CmdResult<EntityRef> {
         let (row, stage) =
-            self.instantiate(kind, &fields, pipeline, stage).map_err(CommandError::new)?;
+            self.instantiate(kind, fields, pipeline, stage).map_err(CommandError::new)?;
         let n = self.state.count(kind) + 1;
         let r = EntityRef::new(kind, n);
         self.begin_command(Verb::Create, Some(r));
@@ -234,7 +234,7 @@ impl Engine {
     pub(crate) fn instantiate(
         &self,
         kind: EntityId,
-        given: &IndexMap<String, Value>,
+        given: IndexMap<String, Value>,
         pipeline: Option<PipelineId>,
         stage: Option<StageRef>,
     ) -> Result<(Box<[Value]>, Option<StageRef>), String> {
@@ -243,19 +243,21 @@ impl Engine {
             return Err("unknown entity kind".to_string());
         };
         // The given values by position; every other field takes its default below.
-        let mut values: Vec<Value> = vec![Value::None; def.fields.len()];
-        let mut given_at = vec![false; def.fields.len()];
+        let count = def.fields.len();
+        let mut values: Vec<Value> = Vec::with_capacity(count);
+        values.resize_with(count, || Value::None);
+        let mut given_at = Given::new(count);
         for (name, value) in given {
             match def.fields.get_index_of(name.as_str()) {
                 Some(pos) if !matches!(name.as_str(), "id" | "stage" | "pipeline") => {
                     if !value.is_none() {
-                        values[pos] = self.coerce(value.clone(), &def.fields[pos].ty);
-                        given_at[pos] = true;
+                        values[pos] = self.coerce(value, &def.fields[pos].ty);
+                        given_at.set(pos);
                     }
                 }
                 _ => {
                     let mut message = format!("`{}` has no field `{name}`", def.name);
-                    if let Some(help) = did_you_mean(name, def.fields.keys().map(String::as_str)) {
+                    if let Some(help) = did_you_mean(&name, def.fields.keys().map(String::as_str)) {
                         message.push_str(&format!(" ({help})"));
                     }
                     return Err(message);
@@ -274,7 +276,7 @@ impl Engine {
                 _ if Some(pos) == info.pipeline && stage.is_some() => {
                     stage.map_or(Value::None, |s| Value::Pipeline(s.pipeline))
                 }
-                _ if given_at[pos] => continue,
+                _ if given_at.get(pos) => continue,
                 _ => match &field.default {
                     Some(FieldDefault::Literal(lit)) => self.coerce(self.literal(lit), &field.ty),
                     Some(FieldDefault::Now) => Value::DateTime(self.state.clock.now),
@@ -717,5 +719,35 @@ impl Engine {
         self.run_due(target);
         self.state.clock.now = target;
         Ok(())
+    }
+}
+
+/// Which fields a `create` gave: a bit set on the stack for up to 128 fields.
+enum Given {
+    Small(u128),
+    Large(Vec<bool>),
+}
+
+impl Given {
+    fn new(count: usize) -> Given {
+        if count <= 128 {
+            Given::Small(0)
+        } else {
+            Given::Large(vec![false; count])
+        }
+    }
+
+    fn set(&mut self, pos: usize) {
+        match self {
+            Given::Small(bits) => *bits |= 1 << pos,
+            Given::Large(flags) => flags[pos] = true,
+        }
+    }
+
+    fn get(&self, pos: usize) -> bool {
+        match self {
+            Given::Small(bits) => bits & (1 << pos) != 0,
+            Given::Large(flags) => flags[pos],
+        }
     }
 }

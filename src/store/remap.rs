@@ -55,6 +55,7 @@ pub fn remap(
     let remap = Remap::between(&old, model);
     let mapper = Mapper { remap: &remap, old: &old };
     let mut state = std::mem::take(&mut snapshot.state);
+    let tz = state.clock.tz.0;
     let mut orphans: Vec<(String, serde_json::Value)> = Vec::new();
     let mut fatal = Vec::new();
 
@@ -113,7 +114,7 @@ pub fn remap(
         match mapper.job(&mut stored.job) {
             Ok(()) => kept.push(stored),
             Err(what) => {
-                let what = format!("{what}, due {}", moment(stored.due));
+                let what = format!("{what}, due {}", moment(stored.due, tz));
                 removed.insert(stored.seq, stored.next);
                 orphans.push((what, json_of(&stored)));
             }
@@ -143,14 +144,14 @@ pub fn remap(
     let mut notes = Vec::new();
     match migrate {
         Some(Migrate::Keep) if !orphans.is_empty() => {
-            notes.push(format!("kept {} entries inert in the state:", orphans.len()));
+            notes.push(format!("kept {} inert in the state:", entries(orphans.len())));
             for (what, data) in orphans {
                 notes.push(format!("  {what}"));
                 snapshot.meta.inert.push(Inert { what, data });
             }
         }
         Some(Migrate::Drop) if !orphans.is_empty() => {
-            notes.push(format!("dropped {} entries from the state:", orphans.len()));
+            notes.push(format!("dropped {} from the state:", entries(orphans.len())));
             notes.extend(orphans.into_iter().map(|(what, _)| format!("  {what}")));
         }
         _ => {}
@@ -180,13 +181,25 @@ fn rebuild_queue(next_seq: u64, mut jobs: Vec<StoredJob>, heads: &[(EntityRef, u
     Queue::restore(next_seq, entries)
 }
 
+/// `1 entry`, `2 entries`.
+pub fn entries(n: usize) -> String {
+    if n == 1 {
+        "1 entry".to_string()
+    } else {
+        format!("{n} entries")
+    }
+}
+
 fn json_of<T: Serialize>(value: &T) -> serde_json::Value {
     serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
 }
 
-/// A due time for people: `2026-01-06 09:00 UTC`.
-fn moment(ms: i64) -> String {
-    Utc.timestamp_millis_opt(ms).single().map_or(ms.to_string(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+/// A due time for people, in the clock's timezone: `2026-01-06 09:00 Europe/Paris`.
+fn moment(ms: i64, tz: chrono_tz::Tz) -> String {
+    match Utc.timestamp_millis_opt(ms).single() {
+        Some(t) => format!("{} {}", t.with_timezone(&tz).format("%Y-%m-%d %H:%M"), tz.name()),
+        None => ms.to_string(),
+    }
 }
 
 struct Mapper<'a> {

@@ -42,10 +42,9 @@ impl fmt::Display for OpenError {
             OpenError::Migration { path, error } if !error.fatal.is_empty() => {
                 writeln!(
                     f,
-                    "state file `{}` cannot be opened with this program: {} item(s) are in \
-                     stages or pipelines it no longer declares",
-                    path.display(),
-                    error.fatal.len()
+                    "state file `{}` cannot be opened with this program: items are in stages \
+                     or pipelines it no longer declares",
+                    path.display()
                 )?;
                 for line in &error.fatal {
                     writeln!(f, "  {line}")?;
@@ -60,9 +59,9 @@ impl fmt::Display for OpenError {
                 writeln!(
                     f,
                     "state file `{}` was written by another version of the program; {} \
-                     pending entries name declarations it no longer has:",
+                     of pending work or data name declarations it no longer has:",
                     path.display(),
-                    error.orphans.len()
+                    super::remap::entries(error.orphans.len())
                 )?;
                 for line in &error.orphans {
                     writeln!(f, "  {line}")?;

@@ -128,13 +128,26 @@ impl SqliteStore {
             n => u64::from(n),
         };
         let pages = u64::from(u32::from_be_bytes([header[28], header[29], header[30], header[31]]));
-        let wal = wal_path(&self.path);
+        let wal = sibling(&self.path, "-wal");
         if !wal.exists() && page_size > 0 && pages > 0 && len < page_size * pages {
             return Err(self.error(format!(
                 "truncated SQLite database ({len} bytes; its header says {} bytes)",
                 page_size * pages
             )));
         }
+        // A read-only connection to a WAL database creates a `-shm` index beside it; remove
+        // it afterwards when it was not there before (the writer, exclusive, needs none).
+        let shm = sibling(&self.path, "-shm");
+        let shm_existed = shm.exists();
+        let result = self.validate_contents();
+        if !shm_existed {
+            let _ = std::fs::remove_file(&shm);
+        }
+        result
+    }
+
+    /// The checks of `validate` that need SQLite (read-only).
+    fn validate_contents(&self) -> Result<(), StoreError> {
         let conn = Connection::open_with_flags(
             &self.path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -229,39 +242,43 @@ impl SqliteStore {
         doc::from_json(Json::Object(meta)).map_err(|m| self.error(m))
     }
 
-    /// Rewrites the whole file in one transaction.
+    /// Rewrites the whole file in one transaction. A file that does not exist yet is built
+    /// beside it under a temporary name and renamed into place, so it appears complete.
     fn write_full(&mut self, meta: &Meta, state: &State) -> Result<(), StoreError> {
-        let seqs = SeqOf::new(&state.queue);
-        let entries = state.queue.entries();
-        let dues: HashMap<u64, Millis> = entries.iter().map(|(due, seq, ..)| (*seq, *due)).collect();
-        drop(entries);
-        let path = self.path.clone();
-        let conn = self.connection()?;
-        let tx = conn.transaction().map_err(|e| StoreError::new(&path, sql_reason(&e)))?;
-        let mut written = HashMap::new();
-        let result = (|| -> Result<(), String> {
-            for table in TABLES {
-                tx.execute(&format!("DELETE FROM {table}"), []).map_err(|e| sql_reason(&e))?;
-            }
-            write_meta(&tx, meta, state, &mut written, true)?;
-            append(&tx, "effects", &state.effects, 0)?;
-            append(&tx, "causes", &state.causes, 0)?;
-            append(&tx, "origins", &state.origins, 0)?;
-            for (kind, rows) in state.entities.iter().enumerate() {
-                for (i, row) in rows.iter().enumerate() {
-                    put_row(&tx, kind, i, row, &seqs)?;
+        let cannot = |path: &Path, m: String| StoreError::new(path, format!("cannot be written: {m}"));
+        let written = if self.conn.is_none() && !self.path.exists() {
+            let temp = sibling(&self.path, &format!(".{}.tmp", std::process::id()));
+            let _ = std::fs::remove_file(&temp);
+            let built = (|| -> Result<HashMap<&'static str, String>, String> {
+                let mut conn = open_writer(&temp).map_err(|e| sql_reason(&e))?;
+                let written = fill(&mut conn, meta, state)?;
+                conn.close().map_err(|(_, e)| sql_reason(&e))?;
+                std::fs::rename(&temp, &self.path).map_err(|e| io_reason(&e))?;
+                Ok(written)
+            })();
+            let written = match built {
+                Ok(written) => written,
+                Err(m) => {
+                    for suffix in ["", "-wal", "-shm"] {
+                        let _ = std::fs::remove_file(sibling(&temp, suffix));
+                    }
+                    return Err(cannot(&self.path, m));
+                }
+            };
+            if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                if let Ok(dir) = std::fs::File::open(dir) {
+                    let _ = dir.sync_all();
                 }
             }
-            for job in doc::stored_jobs(&state.queue, &seqs) {
-                put_job(&tx, &job)?;
-            }
-            for (id, instance) in &state.processes {
-                put_body(&tx, "processes", i64::from(*id), instance)?;
-            }
-            Ok(())
-        })();
-        result.map_err(|m| StoreError::new(&path, format!("cannot be written: {m}")))?;
-        tx.commit().map_err(|e| StoreError::new(&path, format!("cannot be written: {}", sql_reason(&e))))?;
+            self.connection()?;
+            written
+        } else {
+            let path = self.path.clone();
+            let conn = self.connection()?;
+            fill(conn, meta, state).map_err(|m| cannot(&path, m))?
+        };
+        let seqs = SeqOf::new(&state.queue);
+        let dues = state.queue.entries().iter().map(|(due, seq, ..)| (*seq, *due)).collect();
         state.queue.changes().enable();
         state.touched.enable();
         self.synced = Some(Synced {
@@ -361,17 +378,13 @@ fn open_writer(path: &Path) -> rusqlite::Result<Connection> {
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     // Take the lock now: a second bp on the same file fails here, before doing anything.
     conn.execute_batch("BEGIN EXCLUSIVE; COMMIT;")?;
-    let app: i32 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
-    if app != APPLICATION_ID {
-        conn.pragma_update(None, "application_id", APPLICATION_ID)?;
-    }
-    conn.execute_batch(SCHEMA)?;
     Ok(conn)
 }
 
-fn wal_path(path: &Path) -> PathBuf {
+/// `x.db-wal`, `x.db-shm`.
+fn sibling(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
-    name.push("-wal");
+    name.push(suffix);
     PathBuf::from(name)
 }
 
@@ -573,6 +586,36 @@ fn put_job(tx: &Transaction, job: &StoredJob) -> Result<(), String> {
         .and_then(|mut s| s.execute(params![job.seq as i64, body.to_string()]))
         .map_err(|e| sql_reason(&e))?;
     Ok(())
+}
+
+/// Writes the whole state into `conn` in one transaction (the schema included, so a file is
+/// never seen with tables and no state); returns the meta texts written.
+fn fill(conn: &mut Connection, meta: &Meta, state: &State) -> Result<HashMap<&'static str, String>, String> {
+    let seqs = SeqOf::new(&state.queue);
+    let tx = conn.transaction().map_err(|e| sql_reason(&e))?;
+    tx.execute_batch(SCHEMA).map_err(|e| sql_reason(&e))?;
+    tx.pragma_update(None, "application_id", APPLICATION_ID).map_err(|e| sql_reason(&e))?;
+    for table in TABLES {
+        tx.execute(&format!("DELETE FROM {table}"), []).map_err(|e| sql_reason(&e))?;
+    }
+    let mut written = HashMap::new();
+    write_meta(&tx, meta, state, &mut written, true)?;
+    append(&tx, "effects", &state.effects, 0)?;
+    append(&tx, "causes", &state.causes, 0)?;
+    append(&tx, "origins", &state.origins, 0)?;
+    for (kind, rows) in state.entities.iter().enumerate() {
+        for (i, row) in rows.iter().enumerate() {
+            put_row(&tx, kind, i, row, &seqs)?;
+        }
+    }
+    for job in doc::stored_jobs(&state.queue, &seqs) {
+        put_job(&tx, &job)?;
+    }
+    for (id, instance) in &state.processes {
+        put_body(&tx, "processes", i64::from(*id), instance)?;
+    }
+    tx.commit().map_err(|e| sql_reason(&e))?;
+    Ok(written)
 }
 
 /// The incremental part of a save (see the module comment).

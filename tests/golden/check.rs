@@ -44,7 +44,7 @@ fn assert_clean(path: &Path) {
 
 #[test]
 fn pass_files_check_cleanly() {
-    insta::glob!("check/pass/*.bp", |path| assert_clean(path));
+    insta::glob!("check/pass/*.bp", assert_clean);
 }
 
 #[test]

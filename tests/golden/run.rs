@@ -53,7 +53,15 @@ fn run(
     until: Option<&str>,
 ) -> (u8, String, String) {
     let until = until.map(|u| bp::scenario::parse_datetime_text(u).expect("a moment"));
-    let args = RunArgs { files, scenario: scenario.to_string(), format, until };
+    let args = RunArgs {
+        files,
+        scenario: scenario.to_string(),
+        format,
+        until,
+        state: None,
+        resume: false,
+        migrate: None,
+    };
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let code = bp::cli::run::run(args, &mut out, &mut err);
     (code, String::from_utf8(out).expect("utf-8 stdout"), String::from_utf8(err).expect("utf-8"))

@@ -50,7 +50,7 @@ pub(super) fn create(engine: &mut Engine, ctx: &mut Ctx, call: &Call) -> RtResul
         Some(Value::Stage(s)) => Some(s),
         _ => None,
     };
-    let r = engine.create_entity(kind, &given, pipeline, stage)?;
+    let r = engine.create_entity(kind, given, pipeline, stage)?;
     Ok(Some(Value::Entity(r)))
 }
 
@@ -60,7 +60,7 @@ impl Engine {
     pub(crate) fn create_entity(
         &mut self,
         kind: EntityId,
-        given: &IndexMap<String, Value>,
+        given: IndexMap<String, Value>,
         pipeline: Option<crate::model::PipelineId>,
         stage: Option<crate::model::StageRef>,
     ) -> RtResult<EntityRef> {
@@ -101,7 +101,7 @@ pub(super) fn create_repeat_lead(
     if let Some(contact @ Value::Entity(_)) = engine.read_field(item, "contact") {
         given.insert("contact".to_string(), contact);
     }
-    let r = engine.create_entity(kind, &given, None, None)?;
+    let r = engine.create_entity(kind, given, None, None)?;
     Ok(Some(Value::Entity(r)))
 }
 
@@ -138,7 +138,7 @@ pub(super) fn create_contact_for_lead(
     if let Some(Value::User(u)) = engine.arg_value(ctx, call, "responsible")? {
         given.insert("responsible".to_string(), Value::User(u));
     }
-    let contact = engine.create_entity(kind, &given, None, None)?;
+    let contact = engine.create_entity(kind, given, None, None)?;
     engine.change_field(ctx, lead, &["contact".to_string()], Value::Entity(contact))?;
     Ok(Some(Value::Entity(contact)))
 }

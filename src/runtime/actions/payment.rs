@@ -84,7 +84,7 @@ pub(super) fn create_from_source(
                 given.insert("responsible".to_string(), Value::User(u));
             }
         }
-        let (row, _) = engine.instantiate(kind, &given, None, None).map_err(RtError)?;
+        let (row, _) = engine.instantiate(kind, given, None, None).map_err(RtError)?;
         let r = EntityRef::new(kind, engine.state.count(kind) + 1);
         engine.insert_entity(r, row, None);
         engine.queue_create_processes(r);
