@@ -233,11 +233,24 @@ impl Runner {
 
     /// Applies one command. On error the CRM state is unchanged.
     pub fn apply(&mut self, command: &Command) -> Result<Reply, ScenarioError> {
+        self.apply_with_origin(command, None)
+    }
+
+    /// Applies one command; `origin` is the text `why` shows for the command (the REPL gives
+    /// its input number), instead of the default `line N: TEXT`.
+    pub fn apply_with_origin(
+        &mut self,
+        command: &Command,
+        origin: Option<String>,
+    ) -> Result<Reply, ScenarioError> {
         let before = self.engine.effects().len();
         if command.kind.changes_state() {
-            let line = self.sources.start_of(command.span).0;
-            let text = self.sources.snippet(command.span).lines().next().unwrap_or("").to_string();
-            self.engine.set_origin(format!("line {line}: {text}"));
+            let origin = origin.unwrap_or_else(|| {
+                let line = self.sources.start_of(command.span).0;
+                let text = self.sources.snippet(command.span).lines().next().unwrap_or("");
+                format!("line {line}: {text}")
+            });
+            self.engine.set_origin(origin);
         }
         let mut reply = Reply::default();
         self.dispatch(command, &mut reply)?;

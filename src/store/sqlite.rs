@@ -392,7 +392,7 @@ fn sibling(path: &Path, suffix: &str) -> PathBuf {
 fn sql_reason(e: &rusqlite::Error) -> String {
     match e {
         rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::DatabaseBusy => {
-            "is in use by another bp process (the database is locked)".to_string()
+            "is in use by another process (the database is locked)".to_string()
         }
         rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::NotADatabase => {
             "not a SQLite database, not a bp state".to_string()

@@ -9,3 +9,4 @@ mod graph;
 mod parse;
 mod repl;
 mod run;
+mod state;
