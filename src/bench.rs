@@ -9,6 +9,12 @@
 //! diagnostic — a unit test holds it to that.
 //!
 //! `peak_rss_mib()` reads the process's peak resident set size (`VmHWM`) on Linux.
+//!
+//! `deals` is the reference runtime workload (`bp bench deals`), `micro` the micro-benchmarks
+//! of template rendering and working-time arithmetic; docs/performance.md has the figures.
+
+pub mod deals;
+pub mod micro;
 
 use std::fmt::Write;
 

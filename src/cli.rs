@@ -14,6 +14,7 @@ pub mod check;
 pub mod fmt;
 pub mod graph;
 pub mod load;
+pub mod repl;
 pub mod run;
 pub mod state;
 pub mod test;
@@ -47,6 +48,8 @@ pub enum Command {
     Run(run::Args),
     /// Run every scenario (.bps) given or found under the given folders
     Test(test::Args),
+    /// Explore the program interactively: scenario commands, expressions, :help
+    Repl(repl::Args),
     /// Rewrite .bp files in the canonical layout, keeping comments (`-`: stdin to stdout)
     Fmt(fmt::Args),
     /// Draw the pipelines and processes as a Mermaid or Graphviz diagram
@@ -64,6 +67,7 @@ impl Command {
             Command::Check(args) => check::run(args, out, err),
             Command::Run(args) => run::run(args, out, err),
             Command::Test(args) => test::run(args, out, err),
+            Command::Repl(args) => repl::run(args, out, err),
             Command::Fmt(args) => fmt::run(args, out, err),
             Command::Graph(args) => graph::run(args, out, err),
             Command::State(args) => state::run(args, out, err),

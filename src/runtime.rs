@@ -27,6 +27,7 @@ mod stage;
 pub mod state;
 mod triggers;
 pub mod value;
+mod why;
 
 #[cfg(test)]
 mod tests;

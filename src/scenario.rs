@@ -22,6 +22,7 @@ pub mod split;
 mod values;
 
 pub use command::{Command, CommandKind};
+pub use expect::{kind_keys, COMMON_KEYS};
 pub use parse::parse_scenario;
 pub use run::{Observer, Reply, RunStop, Runner, ScenarioError};
 pub use split::{needs_more, parse_datetime_text, uses_line};

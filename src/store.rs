@@ -26,6 +26,9 @@ pub mod session;
 pub mod sqlite;
 pub mod symbols;
 
+#[cfg(test)]
+mod tests;
+
 
 use std::fmt;
 use std::path::{Path, PathBuf};

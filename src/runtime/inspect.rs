@@ -1,14 +1,12 @@
 //! Read-only queries for the scenario runner and the REPL: open records of an item, `show`,
-//! `pending`, `tasks`, and `why SEQ` (the chain of causes of an effect).
+//! `pending` and `tasks` (`why SEQ` is in `why.rs`).
 
-use super::calendar::{self, WorkCalendar};
-use super::effects::{process_name, rule_label, CauseKind};
+use super::effects::{process_name, rule_label};
 use super::process::Wait;
 use super::queue::JobKind;
-use super::value::{datetime_text, pipeline_name, stage_id, EntityRef, Value};
+use super::value::{datetime_text, stage_id, EntityRef, Value};
 use super::Engine;
-use crate::model::{EntityId, Timing};
-use crate::span::Span;
+use crate::model::EntityId;
 
 impl Engine {
     /// Open records of `kind` owned by `item`, by id (SPEC §10 "the one open record").
@@ -165,111 +163,5 @@ impl Engine {
             lines.push(line);
         }
         lines
-    }
-
-    /// `why SEQ`: the effect, then each link of its chain up to the command that started it.
-    pub(crate) fn query_why(&self, seq: u64) -> Vec<String> {
-        let Some(effect) = self.state.effects.iter().find(|e| e.seq == seq) else {
-            return vec![format!("no effect #{seq}")];
-        };
-        let mut lines = vec![format!("#{seq} {}", self.effect_text(effect))];
-        let mut cause = Some(effect.cause);
-        let mut guard = 0;
-        while let Some(index) = cause {
-            let Some(c) = self.state.causes.get(index as usize) else { break };
-            let at = datetime_text(Engine::moment(c.at), self.tz);
-            lines.extend(self.describe_cause(&c.kind, &at, c.parent));
-            cause = c.parent;
-            guard += 1;
-            if guard > 10_000 {
-                break;
-            }
-        }
-        lines
-    }
-
-    fn describe_cause(&self, kind: &CauseKind, at: &str, parent: Option<u32>) -> Vec<String> {
-        let model = &self.model;
-        match kind {
-            CauseKind::Command { verb, target, text } => {
-                let text = text.and_then(|i| self.state.origins.get(i as usize));
-                let what = match (text, target) {
-                    (Some(text), _) => text.clone(),
-                    (None, Some(t)) => format!("{} {}", verb.as_str(), t.id(model)),
-                    (None, None) => verb.as_str().to_string(),
-                };
-                vec![format!("  ← command at {at}: {what}")]
-            }
-            CauseKind::Rule { item, stage, rule, delayed, calendar: cal } => {
-                let def = self.stage_def(*stage).and_then(|s| s.rules.get(*rule as usize));
-                let label = rule_label(model, *stage, *rule).unwrap_or("rule");
-                let mut lines = vec![format!(
-                    "  ← rule `{label}` of stage {} (pipeline {}) ran for {} at {at}{}",
-                    stage_id(model, *stage),
-                    pipeline_name(model, stage.pipeline),
-                    item.id(model),
-                    def.map(|d| self.location(d.header_span)).unwrap_or_default()
-                )];
-                if !*delayed {
-                    return lines;
-                }
-                let Some(t) = parent.and_then(|p| self.state.causes.get(p as usize)).map(|c| c.at)
-                else {
-                    return lines;
-                };
-                let start = Engine::moment(t);
-                lines.push(format!(
-                    "    scheduled at {} on the stage entry",
-                    datetime_text(start, self.tz)
-                ));
-                if let Some(def) = def {
-                    if let (Timing::After(d), Some(_)) = (&def.timing, &def.working_hours) {
-                        let cal = match cal.and_then(|c| model.calendars.get_index(c as usize)) {
-                            Some((_, c)) => WorkCalendar::from_def(c, self.tz),
-                            None => WorkCalendar::standard(self.tz),
-                        };
-                        for step in calendar::explain_working(start, d, &cal) {
-                            lines.push(format!("    {step}"));
-                        }
-                    }
-                }
-                lines
-            }
-            CauseKind::Trigger { item, stage, trigger } => {
-                let def = self.stage_def(*stage).and_then(|s| s.triggers.get(*trigger as usize));
-                let event = def.map_or("?", |t| self.event_words(t.event));
-                vec![format!(
-                    "  ← trigger `when {event}` of stage {} moved {} at {at}{}",
-                    stage_id(model, *stage),
-                    item.id(model),
-                    def.map(|t| self.location(t.span)).unwrap_or_default()
-                )]
-            }
-            CauseKind::Process { process, instance, item } => {
-                let span = model.processes.get_index(process.index()).map(|(_, p)| p.span);
-                vec![format!(
-                    "  ← process {} (process:{instance}) on {} at {at}{}",
-                    process_name(model, *process).unwrap_or("?"),
-                    item.id(model),
-                    span.map(|s| self.location(s)).unwrap_or_default()
-                )]
-            }
-            CauseKind::Event { item, event } => {
-                let words = model.events.get_index(event.index()).map_or("?", |(w, _)| w.as_str());
-                vec![format!("  ← event `{words}` about {} handled at {at}", item.id(model))]
-            }
-        }
-    }
-
-    /// ` (file:line)` for a span when the sources are known.
-    fn location(&self, span: Span) -> String {
-        match &self.sources {
-            Some(map) if (span.file.0 as usize) < map.len() => {
-                let file = map.get(span.file);
-                let (line, column) = file.line_col(span.start as usize);
-                format!(" ({}:{line}:{column})", file.name)
-            }
-            _ => String::new(),
-        }
     }
 }

@@ -249,7 +249,7 @@ impl Engine {
                 let ctx = self.thread_ctx(proc, th);
                 let items = self.eval_list(&ctx, list);
                 th.vars = ctx.vars;
-                let Some(items) = items.filter(|i| !i.is_empty()) else { return None };
+                let items = items.filter(|i| !i.is_empty())?;
                 let mark = th.vars.len() as u32;
                 th.vars.push((name.clone(), Some(items[0].clone())));
                 let each = EachState { name: name.clone(), items, next: 1 };

@@ -81,7 +81,7 @@ impl Engine {
         let args =
             vec![("path".to_string(), Value::Text(field.to_string())), ("value".to_string(), new)];
         let payload = vec![("field".to_string(), Value::record(change))];
-        let log = by_command.then(|| (text, None));
+        let log = by_command.then_some((text, None));
         self.raise("field changed", Some(base), args, payload, log);
         if by_rule || by_command {
             self.queue_change_processes(base);

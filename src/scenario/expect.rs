@@ -32,9 +32,10 @@ use crate::span::{Ident, Span};
 use crate::types::Type;
 
 /// The keys every effect has, then each kind's keys (SPEC §9).
-const COMMON_KEYS: &[&str] = &["seq", "at", "kind", "entity"];
+pub const COMMON_KEYS: &[&str] = &["seq", "at", "kind", "entity"];
 
-fn kind_keys(kind: &str) -> &'static [&'static str] {
+/// The keys of an effect kind after the common ones, in §9 order (empty for an unknown kind).
+pub fn kind_keys(kind: &str) -> &'static [&'static str] {
     match kind {
         "entity_created" => &["title", "pipeline", "stage"],
         "stage" => &["from", "to", "by", "pipeline", "from_pipeline"],

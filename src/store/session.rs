@@ -58,10 +58,9 @@ impl fmt::Display for OpenError {
             OpenError::Migration { path, error } => {
                 writeln!(
                     f,
-                    "state file `{}` was written by another version of the program; {} \
-                     of pending work or data name declarations it no longer has:",
-                    path.display(),
-                    super::remap::entries(error.orphans.len())
+                    "state file `{}` was written by another version of the program and holds \
+                     pending work or data that names declarations this version no longer has:",
+                    path.display()
                 )?;
                 for line in &error.orphans {
                     writeln!(f, "  {line}")?;

@@ -77,8 +77,8 @@ struct Synced {
     dues: HashMap<u64, Millis>,
     /// The ids of the stored process instances.
     processes: BTreeSet<u32>,
-    /// The text of each meta value as written.
-    meta: HashMap<&'static str, String>,
+    /// The meta values as written.
+    meta: Written,
 }
 
 impl SqliteStore {
@@ -119,8 +119,11 @@ impl SqliteStore {
         if read == 0 {
             return Err(self.error("empty file, not a bp state (delete it to start a new state)"));
         }
-        if read < 100 || &header[..16] != b"SQLite format 3\0" {
+        if read < 16 || &header[..16] != b"SQLite format 3\0" {
             return Err(self.error("not a SQLite database, not a bp state"));
+        }
+        if read < 100 {
+            return Err(self.error(format!("truncated SQLite database ({read} bytes)")));
         }
         let len = file.metadata().map(|m| m.len()).unwrap_or(0);
         let page_size = match u16::from_be_bytes([header[16], header[17]]) {
@@ -249,7 +252,7 @@ impl SqliteStore {
         let written = if self.conn.is_none() && !self.path.exists() {
             let temp = sibling(&self.path, &format!(".{}.tmp", std::process::id()));
             let _ = std::fs::remove_file(&temp);
-            let built = (|| -> Result<HashMap<&'static str, String>, String> {
+            let built = (|| -> Result<Written, String> {
                 let mut conn = open_writer(&temp).map_err(|e| sql_reason(&e))?;
                 let written = fill(&mut conn, meta, state)?;
                 conn.close().map_err(|(_, e)| sql_reason(&e))?;
@@ -331,10 +334,7 @@ impl Store for SqliteStore {
         let dues = snapshot.state.queue.entries().iter().map(|(due, seq, ..)| (*seq, *due)).collect();
         snapshot.state.queue.changes().enable();
         snapshot.state.touched.enable();
-        let mut written = HashMap::new();
-        for (key, text) in meta_texts(&snapshot.meta, &snapshot.state).unwrap_or_default() {
-            written.insert(key, text);
-        }
+        let written = Written::of(&snapshot.meta, &snapshot.state).unwrap_or_default();
         self.synced = Some(Synced {
             effects: snapshot.state.effects.len(),
             causes: snapshot.state.causes.len(),
@@ -474,8 +474,10 @@ struct Core<'a> {
 }
 
 /// `State` fields stored in tables of their own (the rest is `Core`).
+#[cfg(test)]
 pub(super) const TABLE_FIELDS: [&str; 6] = ["entities", "effects", "causes", "origins", "queue", "processes"];
 /// `State` fields stored in `core`.
+#[cfg(test)]
 pub(super) const CORE_FIELDS: [&str; 10] = [
     "clock", "rng", "users", "last_seq", "last_instance", "last_token", "cursors", "details",
     "bookings", "started",
@@ -497,48 +499,78 @@ fn core_of(state: &State) -> Core<'_> {
     }
 }
 
-/// Every meta value as text.
-fn meta_texts(meta: &Meta, state: &State) -> Result<Vec<(&'static str, String)>, String> {
-    let text = |v: &dyn erased::Ser| v.to_text();
-    Ok(vec![
-        ("format", text(&FORMAT)?),
-        ("version", text(&SCHEMA_VERSION)?),
-        ("program_hash", text(&meta.program_hash)?),
-        ("symbols", text(&meta.symbols)?),
-        ("scenarios", text(&meta.scenarios)?),
-        ("aliases", text(&meta.aliases)?),
-        ("inert", text(&meta.inert)?),
-        ("core", text(&core_of(state))?),
-    ])
+/// The meta values as last written, to write only those that changed.
+#[derive(Default)]
+struct Written {
+    program_hash: String,
+    symbols: super::Symbols,
+    scenarios: indexmap::IndexMap<String, super::Progress>,
+    /// `Meta::aliases` and `Meta::inert` only grow (the session appends): their lengths.
+    aliases: usize,
+    inert: usize,
+    core: String,
 }
 
-/// `serde_json::to_string` behind a trait object, for the list above.
-mod erased {
-    pub trait Ser {
-        fn to_text(&self) -> Result<String, String>;
-    }
-    impl<T: serde::Serialize> Ser for T {
-        fn to_text(&self) -> Result<String, String> {
-            serde_json::to_string(self).map_err(|e| e.to_string())
-        }
+impl Written {
+    /// What a file holds after `meta` and `state` were written whole.
+    fn of(meta: &Meta, state: &State) -> Result<Written, String> {
+        Ok(Written {
+            program_hash: meta.program_hash.clone(),
+            symbols: meta.symbols.clone(),
+            scenarios: meta.scenarios.clone(),
+            aliases: meta.aliases.len(),
+            inert: meta.inert.len(),
+            core: text(&core_of(state))?,
+        })
     }
 }
 
-/// Writes the meta values whose text changed (all of them when `all`).
+fn text<T: Serialize + ?Sized>(value: &T) -> Result<String, String> {
+    serde_json::to_string(value).map_err(|e| e.to_string())
+}
+
+/// Writes the meta values that changed since `written` (all of them when `all`).
 fn write_meta(
     tx: &Transaction,
     meta: &Meta,
     state: &State,
-    written: &mut HashMap<&'static str, String>,
+    written: &mut Written,
     all: bool,
 ) -> Result<(), String> {
-    for (key, text) in meta_texts(meta, state)? {
-        if all || written.get(key) != Some(&text) {
-            tx.prepare_cached("INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)")
-                .and_then(|mut s| s.execute(params![key, text]))
-                .map_err(|e| sql_reason(&e))?;
-            written.insert(key, text);
-        }
+    let put = |key: &str, value: String| -> Result<(), String> {
+        tx.prepare_cached("INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)")
+            .and_then(|mut s| s.execute(params![key, value]))
+            .map(|_| ())
+            .map_err(|e| sql_reason(&e))
+    };
+    if all {
+        put("format", text(FORMAT)?)?;
+        put("version", text(&SCHEMA_VERSION)?)?;
+    }
+    if all || written.program_hash != meta.program_hash {
+        put("program_hash", text(&meta.program_hash)?)?;
+        written.program_hash = meta.program_hash.clone();
+    }
+    if all || written.symbols != meta.symbols {
+        put("symbols", text(&meta.symbols)?)?;
+        written.symbols = meta.symbols.clone();
+    }
+    if all || written.scenarios != meta.scenarios {
+        put("scenarios", text(&meta.scenarios)?)?;
+        written.scenarios = meta.scenarios.clone();
+    }
+    if all || written.aliases != meta.aliases.len() {
+        put("aliases", text(&meta.aliases)?)?;
+        written.aliases = meta.aliases.len();
+    }
+    if all || written.inert != meta.inert.len() {
+        put("inert", text(&meta.inert)?)?;
+        written.inert = meta.inert.len();
+    }
+    let core = text(&core_of(state))?;
+    if all || written.core != core {
+        put("core", core.clone())?;
+        written.core = core;
     }
     Ok(())
 }
@@ -590,7 +622,7 @@ fn put_job(tx: &Transaction, job: &StoredJob) -> Result<(), String> {
 
 /// Writes the whole state into `conn` in one transaction (the schema included, so a file is
 /// never seen with tables and no state); returns the meta texts written.
-fn fill(conn: &mut Connection, meta: &Meta, state: &State) -> Result<HashMap<&'static str, String>, String> {
+fn fill(conn: &mut Connection, meta: &Meta, state: &State) -> Result<Written, String> {
     let seqs = SeqOf::new(&state.queue);
     let tx = conn.transaction().map_err(|e| sql_reason(&e))?;
     tx.execute_batch(SCHEMA).map_err(|e| sql_reason(&e))?;
@@ -598,7 +630,7 @@ fn fill(conn: &mut Connection, meta: &Meta, state: &State) -> Result<HashMap<&'s
     for table in TABLES {
         tx.execute(&format!("DELETE FROM {table}"), []).map_err(|e| sql_reason(&e))?;
     }
-    let mut written = HashMap::new();
+    let mut written = Written::default();
     write_meta(&tx, meta, state, &mut written, true)?;
     append(&tx, "effects", &state.effects, 0)?;
     append(&tx, "causes", &state.causes, 0)?;

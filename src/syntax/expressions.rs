@@ -73,13 +73,8 @@ impl Built {
     }
 }
 
-/// `expr`: operands joined by binary operators.
+/// `expr` (operands joined by binary operators), or `hole_default` (one operand).
 pub(crate) fn parse_expr(ctx: &Ctx<'_>, pair: Pair<'_, Rule>) -> Option<Expr> {
-    parse_expr_built(ctx, pair).map(|built| built.expr)
-}
-
-/// `hole_default` / `operand`: prefix operators, a primary and field accesses.
-pub(crate) fn parse_operand(ctx: &Ctx<'_>, pair: Pair<'_, Rule>) -> Option<Expr> {
     parse_expr_built(ctx, pair).map(|built| built.expr)
 }
 
@@ -225,7 +220,11 @@ pub(crate) fn parse_primary(ctx: &Ctx<'_>, pair: Pair<'_, Rule>) -> Option<Built
         Rule::list_expr => parse_list_expr(ctx, pair),
         Rule::paren_expr => parse_paren_expr(ctx, pair),
         Rule::path => parse_path(ctx, pair),
-        _ => None,
+        // Unreachable with this grammar; never drop an expression silently.
+        _ => {
+            ctx.syntax_error("expected an expression", span, "not understood");
+            None
+        }
     }
 }
 

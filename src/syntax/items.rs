@@ -10,7 +10,7 @@ use crate::ast::{
 };
 use crate::span::Span;
 
-use super::expressions::{parse_expr, parse_operand};
+use super::expressions::parse_expr;
 use super::grammar::{explain, Rule};
 use super::literals::{parse_date_lit, parse_time_of_day};
 use super::stages::parse_stage;
@@ -349,7 +349,7 @@ fn parse_sig_hole(ctx: &Ctx<'_>, pair: Pair<'_, Rule>) -> Option<ParamDecl> {
     for part in inner {
         match part.as_rule() {
             Rule::type_expr => param.ty = Some(parse_type_expr(ctx, part)?),
-            _ => param.default = Some(parse_operand(ctx, part)?),
+            _ => param.default = Some(parse_expr(ctx, part)?),
         }
     }
     Some(param)

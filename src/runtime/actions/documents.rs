@@ -9,7 +9,6 @@ use indexmap::IndexMap;
 
 use super::super::effects::{DetailsInfo, DocumentInfo, EffectKind};
 use super::super::exec::{Ctx, RtError, RtResult};
-use super::super::state::Details;
 use super::super::value::{EntityRef, Value};
 use super::super::Engine;
 use crate::model::Call;
@@ -84,7 +83,7 @@ pub(super) fn edit_details(
         _ => IndexMap::new(),
     };
     let key = details_key(engine, target, template.as_deref());
-    let entry = engine.state.details.entry(key).or_insert_with(Details::default);
+    let entry = engine.state.details.entry(key).or_default();
     for (name, value) in &fields {
         if ADDRESS_FIELDS.contains(&name.as_str()) {
             entry.addresses.entry(address.clone()).or_default().insert(name.clone(), value.clone());
