@@ -272,8 +272,11 @@ fn complete_word(index: &Index, words: &[String], mut candidates: Candidates) ->
     }
     match (command.as_str(), args.len()) {
         ("create", 0) => candidates.extend(kinds(&index.model)),
-        ("set" | "show" | "timeline" | "tasks" | "pending" | "move", 0) => {
+        ("set" | "show" | "timeline" | "tasks" | "pending", 0) => {
             candidates.extend(alias_names(index, |_| true))
+        }
+        ("move", 0) => {
+            candidates.extend(alias_names(index, |entity| has_pipeline(&index.model, entity)))
         }
         ("move", 1) => candidates.add("to"),
         ("move", 2) => candidates.extend(stages_for(index, &args[0])),
@@ -529,8 +532,9 @@ fn alias_names(index: &Index, keep: impl Fn(EntityId) -> bool) -> Vec<String> {
     index.aliases.iter().filter(|(_, kind)| keep(*kind)).map(|(alias, _)| alias.clone()).collect()
 }
 
+/// The kinds `create` accepts: every entity but `User` (users come from `user`).
 fn kinds(model: &Model) -> Vec<String> {
-    model.entities.values().map(|e| e.item_name.clone()).collect()
+    model.entities.values().filter(|e| e.name != "User").map(|e| e.item_name.clone()).collect()
 }
 
 fn has_pipeline(model: &Model, kind: EntityId) -> bool {

@@ -239,7 +239,7 @@ impl Engine {
         let sign = |d: &Duration| if sub { negate(d) } else { *d };
         Ok(match (a, b) {
             (Value::None, _) | (_, Value::None) => {
-                return Err(RtError::new("arithmetic on a missing value (use `?? 0`)"))
+                return Err(RtError::new(super::stage::MISSING_ARITHMETIC))
             }
             (Value::Number(x), Value::Number(y)) => Value::Number(num_op(x, y, sub)?),
             (Value::Money(x) | Value::Number(x), Value::Money(y) | Value::Number(y)) => {
@@ -389,7 +389,7 @@ fn add_to_date(day: NaiveDate, d: &Duration, tz: chrono_tz::Tz) -> RtResult<Valu
 fn multiplicative(div: bool, a: Value, b: Value) -> RtResult<Value> {
     let overflow = || RtError::new("number too large");
     if a.is_none() || b.is_none() {
-        return Err(RtError::new("arithmetic on a missing value (use `?? 0`)"));
+        return Err(RtError::new(super::stage::MISSING_ARITHMETIC));
     }
     if div && b.as_decimal().is_some_and(|d| d.is_zero()) {
         return Err(RtError::new("division by zero"));
@@ -439,7 +439,7 @@ fn unary(op: UnaryOp, v: Value) -> RtResult<Value> {
         (UnaryOp::Neg, Value::Money(d)) => Value::Money(-d),
         (UnaryOp::Neg, Value::Duration(d)) => Value::duration(negate(&d)),
         (UnaryOp::Neg, Value::None) => {
-            return Err(RtError::new("arithmetic on a missing value (use `?? 0`)"))
+            return Err(RtError::new(super::stage::MISSING_ARITHMETIC))
         }
         (UnaryOp::Neg, _) => return Err(RtError::new("cannot negate this value")),
     })

@@ -248,3 +248,82 @@ fn an_unreadable_state_is_exit_2() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("broken.json"), "{stderr}");
 }
+
+/// The real binary on a pseudo-terminal: the prompt, Tab completion of a stage name, the
+/// continuation prompt, Ctrl-C, history recall within a session and across sessions, Ctrl-D.
+/// Each step waits for the output it causes (bounded by the session timeout), never a delay.
+#[cfg(unix)]
+#[test]
+fn the_terminal_completes_stage_names_and_recalls_history() -> Result<(), rexpect::error::Error> {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let history = dir.path().join("bp").join("history");
+    let spawn = || {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_bp"));
+        command
+            .args(["repl", "examples/employee_control.bp"])
+            .current_dir(ROOT)
+            .env("NO_COLOR", "1")
+            .env("TERM", "xterm")
+            .env("BP_HISTORY", &history);
+        rexpect::session::spawn_command(command, Some(20_000))
+    };
+    const UP: &str = "\x1b[A";
+    // Keys are written at once (rexpect buffers `send` until a flush).
+    fn keys(repl: &mut rexpect::session::PtySession, keys: &str) -> Result<(), rexpect::error::Error> {
+        keys(&mut repl, keys)?;
+        repl.flush()
+    }
+
+    let mut repl = spawn()?;
+    repl.exp_string("bp repl: examples/employee_control.bp")?;
+    repl.exp_string("bp> ")?;
+    repl.send_line("user alice \"Alice Martin\"")?;
+    repl.exp_string("bp> ")?;
+    repl.send_line("create deal d1 { title: \"Boiler\", responsible: @alice }")?;
+    repl.exp_string("entity_created title=\"Boiler\"")?;
+    repl.exp_string("bp> ")?;
+    // Tab completes `disc` to the only stage that starts so; Enter does not take the hint.
+    keys(&mut repl, "move d1 to disc")?;
+    keys(&mut repl, "\t")?;
+    keys(&mut repl, "\r")?;
+    repl.exp_string("stage from=\"new\" to=\"discussion\"")?;
+    repl.exp_string("bp> ")?;
+    repl.send_line("d1.amount + 7")?;
+    repl.exp_string("7.00 : Money")?;
+    repl.exp_string("bp> ")?;
+    // History recall: Up brings the last input back.
+    keys(&mut repl, UP)?;
+    keys(&mut repl, "\r")?;
+    repl.exp_string("7.00 : Money")?;
+    repl.exp_string("bp> ")?;
+    // An open `{` continues on the next line with the continuation prompt.
+    repl.send_line("create contact c1 {")?;
+    repl.exp_string("... ")?;
+    repl.send_line("name: \"Jean Petit\" }")?;
+    repl.exp_string("entity_created title=\"Jean Petit\"")?;
+    repl.exp_string("bp> ")?;
+    // Ctrl-C cancels the line being typed; the session goes on.
+    keys(&mut repl, "nonsense words")?;
+    repl.send_control('c')?;
+    repl.exp_string("bp> ")?;
+    repl.send_line("d1.title")?;
+    repl.exp_string("\"Boiler\" : Text")?;
+    repl.exp_string("bp> ")?;
+    repl.send_control('d')?;
+    repl.exp_eof()?;
+
+    let saved = std::fs::read_to_string(&history).expect("the history file is written");
+    assert!(saved.contains("move d1 to discussion"), "the completed line is kept: {saved}");
+    assert!(!saved.contains("nonsense"), "a cancelled line is not kept: {saved}");
+
+    // A new session recalls the previous session's last input.
+    let mut again = spawn()?;
+    again.exp_string("bp> ")?;
+    keys(&mut again, UP)?;
+    keys(&mut again, "\r")?;
+    again.exp_string("unknown name `d1`")?;
+    again.exp_string("bp> ")?;
+    again.send_line(":quit")?;
+    again.exp_eof()?;
+    Ok(())
+}
