@@ -26,7 +26,8 @@
 //! 8. **lints** (`lints.rs`): only when the program parsed and checked without error (SPEC §6.5).
 //!
 //! Unresolved names get `Type::Error`, which fits everything, so one root cause gives one
-//! diagnostic (STYLE §1.3).
+//! diagnostic (STYLE §1.3). For the same reason, when the program has a syntax error, unknown
+//! bare names are not reported: they are most likely bound by a line the parser could not read.
 
 mod actions;
 mod arguments;
@@ -77,8 +78,8 @@ pub fn check(program: &ast::Program, map: &SourceMap, syntax_ok: bool) -> (Model
     processes::declare(&decls, &mut model, &mut diags);
     let index = Index::build(&model);
     consts::build(&decls, &mut model, &index, &mut diags);
-    let pipeline_bodies = pipelines::check_bodies(&decls, &model, &index, &mut diags);
-    let process_bodies = processes::check_bodies(&decls, &model, &index, &mut diags);
+    let pipeline_bodies = pipelines::check_bodies(&decls, &model, &index, syntax_ok, &mut diags);
+    let process_bodies = processes::check_bodies(&decls, &model, &index, syntax_ok, &mut diags);
     pipelines::install(&mut model, pipeline_bodies);
     processes::install(&mut model, process_bodies);
     model.hash = user_files_hash(program, map);
@@ -105,8 +106,10 @@ pub fn check_expr(
         Some(ty) => ctx.expect_type(expr, ty, "the expression"),
         None => ctx.expr(expr, None),
     };
-    if ctx.diags.has_errors() {
-        Err(ctx.diags.into_sorted())
+    let mut diags = crate::diag::Diagnostics::new();
+    ctx.finish(&mut diags, true);
+    if diags.has_errors() {
+        Err(diags.into_sorted())
     } else {
         Ok(checked)
     }

@@ -14,13 +14,19 @@
 
 pub mod actions;
 pub mod calendar;
+mod cause;
 mod commands;
+mod create;
 pub mod effects;
 mod eval;
 mod exec;
+mod fields;
 mod inspect;
+mod jobs;
 pub mod process;
+mod pending;
 mod procexec;
+mod records;
 pub mod queue;
 pub mod rng;
 mod stage;
@@ -90,7 +96,7 @@ pub struct Engine {
     /// `state.clock.tz`, cached.
     tz: Tz,
     /// Per `EntityId`: positions of the fields the engine reads by name.
-    kinds: Vec<exec::KindInfo>,
+    kinds: Vec<fields::KindInfo>,
     /// Per `ActionId`: its implementation (SPEC §3.7: bound by the action's words).
     actions: Vec<Option<actions::ActionFn>>,
     /// Where the source files are, for `why` (optional).
@@ -98,7 +104,7 @@ pub struct Engine {
     /// Text of the next command for `why` (set by the scenario runner).
     origin: Option<String>,
     /// The chains in progress (transient: every chain ends before a command returns).
-    chains: exec::Chains,
+    chains: jobs::Chains,
     last_chain: u32,
     /// The chain being run, and whether its cascade guard fired.
     chain: Option<u32>,
@@ -121,7 +127,7 @@ impl Engine {
     pub fn with_state(model: Arc<Model>, mut state: State) -> Engine {
         state.fit_to(&model);
         let tz = state.clock.tz.0;
-        let kinds = exec::KindInfo::all(&model);
+        let kinds = fields::KindInfo::all(&model);
         let actions = actions::bind(&model);
         Engine {
             model,
@@ -131,7 +137,7 @@ impl Engine {
             actions,
             sources: None,
             origin: None,
-            chains: exec::Chains::default(),
+            chains: jobs::Chains::default(),
             last_chain: 0,
             chain: None,
             aborted: false,

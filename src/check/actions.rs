@@ -315,9 +315,9 @@ impl<'a> Ctx<'a> {
         info: &mut CallInfo,
         words: &str,
     ) -> Option<Arg> {
-        let before = self.diags.len();
+        let before = self.error_count();
         let arg = self.hole_argument_unchecked(param, part, info, words);
-        if self.diags.len() > before {
+        if self.error_count() > before {
             return None;
         }
         arg

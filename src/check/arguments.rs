@@ -40,7 +40,7 @@ impl<'a> Ctx<'a> {
                 self.push(duplicate("argument", name, entry.name.span, first));
                 return None;
             }
-            let before = self.diags.len();
+            let before = self.error_count();
             match action.named.get(name).filter(|p| !matches!(p.ty, ParamType::KindFields)) {
                 Some(param) => {
                     let arg = self.named_value(&param.ty, &entry.value, &format!("`{name}`"), info);
@@ -65,7 +65,7 @@ impl<'a> Ctx<'a> {
                     }
                 },
             }
-            if self.diags.len() > before {
+            if self.error_count() > before {
                 return None;
             }
         }
@@ -227,9 +227,9 @@ impl<'a> Ctx<'a> {
 
     /// Checks `expr` against `ty`; `None` (with the diagnostic) when it does not fit.
     fn expect_checked(&mut self, expr: &ast::Expr, ty: &Type, what: &str) -> Option<model::Expr> {
-        let before = self.diags.len();
+        let before = self.error_count();
         let value = self.expect_type(expr, ty, what);
-        (self.diags.len() == before).then_some(value)
+        (self.error_count() == before).then_some(value)
     }
 
     /// A nested `{ … }` block: keys must be fields of the record type when one is declared.

@@ -67,7 +67,7 @@ fn check_value(
             value.ty = ty;
         }
     }
-    diags.extend(ctx.diags);
+    ctx.finish(diags, true);
     value
 }
 

@@ -89,6 +89,9 @@ pub(crate) struct Env<'m> {
 pub(crate) struct Ctx<'a> {
     pub env: &'a Env<'a>,
     pub diags: Diagnostics,
+    /// Unknown bare names, kept apart: after a syntax error they are most likely names that a
+    /// line the parser could not read (a `let`) would have bound, so `check` drops them then.
+    pub unknown_names: Diagnostics,
     pub scope: Scope,
     /// The kind whose stages a bare stage id names, set while checking the other side of a
     /// comparison with `item.stage` (SPEC §6.3) or an argument of a call with a `Kind`.
@@ -102,6 +105,7 @@ impl<'a> Ctx<'a> {
         Ctx {
             env,
             diags: Diagnostics::new(),
+            unknown_names: Diagnostics::new(),
             scope,
             stage_kind_hint: None,
             stage_pipeline_hint: None,
@@ -114,6 +118,24 @@ impl<'a> Ctx<'a> {
 
     pub fn push(&mut self, diagnostic: Diagnostic) {
         self.diags.push(diagnostic);
+    }
+
+    /// Reports an unknown bare name (see `unknown_names`).
+    pub fn push_unknown_name(&mut self, diagnostic: Diagnostic) {
+        self.unknown_names.push(diagnostic);
+    }
+
+    /// How many problems were reported so far (to tell whether a step failed).
+    pub fn error_count(&self) -> usize {
+        self.diags.len() + self.unknown_names.len()
+    }
+
+    /// Moves the diagnostics into `diags`; unknown names only when the program parsed.
+    pub fn finish(self, diags: &mut Diagnostics, syntax_ok: bool) {
+        diags.extend(self.diags);
+        if syntax_ok {
+            diags.extend(self.unknown_names);
+        }
     }
 
     /// A type as written in source (`Deal?`, `List(User)`).

@@ -107,7 +107,7 @@ impl<'a> Ctx<'a> {
             }
         }
         let diagnostic = self.unknown_name(name, expected);
-        self.push(diagnostic);
+        self.push_unknown_name(diagnostic);
         Ctx::error_expr(span)
     }
 

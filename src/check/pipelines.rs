@@ -117,6 +117,7 @@ pub(crate) fn check_bodies(
     decls: &Decls,
     model: &Model,
     index: &Index,
+    syntax_ok: bool,
     diags: &mut Diagnostics,
 ) -> Vec<(PipelineId, StageBodies)> {
     let env = Env { model, index, consts: &model.consts };
@@ -145,7 +146,7 @@ pub(crate) fn check_bodies(
         }
         out.push((id, bodies));
     }
-    diags.extend(ctx.diags);
+    ctx.finish(diags, syntax_ok);
     out
 }
 

@@ -67,6 +67,7 @@ pub(crate) fn check_bodies(
     decls: &Decls,
     model: &Model,
     index: &Index,
+    syntax_ok: bool,
     diags: &mut Diagnostics,
 ) -> Vec<(ProcessId, Vec<StageRef>, Vec<Stmt>)> {
     let env = Env { model, index, consts: &model.consts };
@@ -95,7 +96,7 @@ pub(crate) fn check_bodies(
         let body = ctx.block(&decl.body);
         out.push((ProcessId(position as u32), stages, body));
     }
-    diags.extend(ctx.diags);
+    ctx.finish(diags, syntax_ok);
     out
 }
 

@@ -226,7 +226,7 @@ impl<'a> Ctx<'a> {
                 if let Some(item) = &self.scope.item {
                     candidates.push(item.name.as_str());
                 }
-                self.push(
+                self.push_unknown_name(
                     Diagnostic::new(
                         Code::E0101,
                         format!("unknown name `{}`", root.text),
@@ -261,10 +261,10 @@ impl<'a> Ctx<'a> {
                     return None;
                 }
             }
-            let before = self.diags.len();
+            let before = self.error_count();
             let previous_type = current.ty.clone();
             current = self.field_of(current, segment);
-            if self.diags.len() > before {
+            if self.error_count() > before {
                 return None;
             }
             if i + 1 == path.len() {

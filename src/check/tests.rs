@@ -425,3 +425,12 @@ fn stdlib_declaration_errors() {
         assert_eq!(codes, [code], "{extra}");
     }
 }
+
+#[test]
+fn a_let_the_parser_could_not_read_hides_no_later_use() {
+    let source = sales(
+        r#"      let total = deal.amount ** 2
+      add history "{{total}}""#,
+    );
+    assert_eq!(codes(&source), [Code::E0001]);
+}

@@ -438,9 +438,7 @@ fn unary(op: UnaryOp, v: Value) -> RtResult<Value> {
         (UnaryOp::Neg, Value::Number(d)) => Value::Number(-d),
         (UnaryOp::Neg, Value::Money(d)) => Value::Money(-d),
         (UnaryOp::Neg, Value::Duration(d)) => Value::duration(negate(&d)),
-        (UnaryOp::Neg, Value::None) => {
-            return Err(RtError::new(super::stage::MISSING_ARITHMETIC))
-        }
+        (UnaryOp::Neg, Value::None) => return Err(RtError::new(super::stage::MISSING_ARITHMETIC)),
         (UnaryOp::Neg, _) => return Err(RtError::new("cannot negate this value")),
     })
 }

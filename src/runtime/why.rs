@@ -16,10 +16,10 @@
 //! created the task or activity. Rules and triggers are shown as written, with `file:line`.
 
 use super::calendar::{self, WorkCalendar};
-use super::effects::{process_name, rule_label, Cause, CauseKind, Effect, EffectKind};
+use super::effects::{process_name, rule_label, Cause, CauseKind, Effect, EffectKind, Verb};
 use super::value::{datetime_text, stage_id, EntityRef};
 use super::Engine;
-use crate::model::{Arg, RuleDef, Stmt, StmtKind, Timing};
+use crate::model::{Arg, RuleDef, Stmt, StmtKind, Timing, Unless};
 use crate::span::Span;
 
 /// At most this many links are followed (causes always end at a command; this only bounds a
@@ -37,6 +37,7 @@ impl Engine {
             }];
         };
         let mut lines = vec![self.effect_text(effect)];
+        lines.extend(self.effect_reason(effect));
         let mut next = Some(effect.cause);
         let mut first = true;
         for _ in 0..MAX_LINKS {
@@ -47,6 +48,52 @@ impl Engine {
             next = cause.parent;
         }
         lines
+    }
+
+    /// Why an effect that is itself a decision happened: a cancelled or skipped rule, an
+    /// activity completed by the stage change.
+    fn effect_reason(&self, effect: &Effect) -> Vec<String> {
+        let item = effect.entity.map_or_else(|| "the item".to_string(), |e| e.id(&self.model));
+        let rule_of = |stage: crate::model::StageRef, rule: u32| {
+            self.stage_def(stage).and_then(|s| s.rules.get(rule as usize))
+        };
+        let reason = match &effect.kind {
+            EffectKind::RuleCancelled { stage, rule } => match rule_of(*stage, *rule) {
+                Some(def) => match &def.unless {
+                    Some(Unless::Moved) => format!(
+                        "{item} left stage {} and the rule says `unless moved`",
+                        self.stage_path(*stage)
+                    ),
+                    Some(Unless::Condition(condition)) => format!(
+                        "`unless {}` held when the rule was due",
+                        self.snippet(condition.span).unwrap_or_else(|| "…".to_string())
+                    ),
+                    None => format!("{item} moved to another pipeline or was deleted"),
+                },
+                None => return Vec::new(),
+            },
+            EffectKind::RuleSkipped { stage, rule } => {
+                let condition = rule_of(*stage, *rule).and_then(|d| d.condition.as_ref());
+                match condition.and_then(|c| self.snippet(c.span)) {
+                    Some(text) => format!("`if {text}` was false when the rule was due"),
+                    None => return Vec::new(),
+                }
+            }
+            EffectKind::ActivityCompleted(_) => {
+                let by_command = self.state.causes.get(effect.cause as usize).is_some_and(|c| {
+                    matches!(c.kind, CauseKind::Command { verb: Verb::CompleteActivity, .. })
+                });
+                if by_command {
+                    return Vec::new();
+                }
+                format!(
+                    "{item} left the stage the activity was created in, and it was created \
+                     with `auto_complete: true`"
+                )
+            }
+            _ => return Vec::new(),
+        };
+        vec![format!("  because {reason}")]
     }
 
     /// The lines of one link; `effect` is given for the link that logged it directly.

@@ -172,6 +172,10 @@ pub fn state_to_json(state: &State) -> Result<Json, String> {
                 canonical_pending(row, &seq_of);
             }
         }
+        // Kinds without rows at the end are not stored (the engine grows the list on use).
+        while kinds.last().and_then(Json::as_array).is_some_and(Vec::is_empty) {
+            kinds.pop();
+        }
     }
     Ok(value)
 }

@@ -269,8 +269,11 @@ fn the_terminal_completes_stage_names_and_recalls_history() -> Result<(), rexpec
     };
     const UP: &str = "\x1b[A";
     // Keys are written at once (rexpect buffers `send` until a flush).
-    fn keys(repl: &mut rexpect::session::PtySession, keys: &str) -> Result<(), rexpect::error::Error> {
-        keys(&mut repl, keys)?;
+    fn keys(
+        repl: &mut rexpect::session::PtySession,
+        text: &str,
+    ) -> Result<(), rexpect::error::Error> {
+        repl.send(text)?;
         repl.flush()
     }
 

@@ -1,0 +1,241 @@
+//! Entity fields and users at run time: the positions the engine reads by name
+//! (`KindInfo`), reads (a deleted entity reads as missing, `id` is computed), coercion to a
+//! field's type, and writes through a path (`set deal.contact.phone = …`).
+
+use std::sync::Arc;
+
+use super::effects::{EffectKind, FieldInfo};
+use super::exec::{RtError, RtResult};
+use super::value::{EntityRef, Value};
+use super::Engine;
+use crate::model::{EntityId, Model, StageRef};
+use crate::types::Type;
+
+/// Positions of the fields the engine reads by name, per entity kind.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct KindInfo {
+    pub stage: Option<usize>,
+    pub pipeline: Option<usize>,
+    pub responsible: Option<usize>,
+    pub title: Option<usize>,
+    /// `id`: computed when read (`deal:1`), stored as missing.
+    pub id: Option<usize>,
+    pub name: Option<usize>,
+    pub subject: Option<usize>,
+    /// `item` (tasks, activities, documents, emails) or `deal` (invoices, orders, quotes).
+    pub owner: Option<usize>,
+    /// Whether any pipeline is declared for the kind.
+    pub has_pipeline: bool,
+}
+
+impl KindInfo {
+    pub fn all(model: &Model) -> Vec<KindInfo> {
+        model
+            .entities
+            .values()
+            .enumerate()
+            .map(|(i, def)| {
+                let pos = |name: &str| def.fields.get_index_of(name);
+                KindInfo {
+                    stage: pos("stage"),
+                    pipeline: pos("pipeline"),
+                    responsible: pos("responsible"),
+                    title: pos("title"),
+                    id: pos("id"),
+                    name: pos("name"),
+                    subject: pos("subject"),
+                    owner: pos("item").or_else(|| pos("deal")),
+                    has_pipeline: model.pipelines_of(EntityId(i as u32)).next().is_some(),
+                }
+            })
+            .collect()
+    }
+}
+
+impl Engine {
+    // -----------------------------------------------------------------------------------------
+    // Users
+
+    /// The shared id of a user (`Arc` from the users table, or a new one for an unknown id).
+    pub(crate) fn user_arc(&self, id: &str) -> Arc<str> {
+        match self.state.users.get(id) {
+            Some(u) => u.id.clone(),
+            None => Arc::from(id),
+        }
+    }
+
+    /// A user that must exist.
+    pub(crate) fn existing_user(&self, id: &str) -> RtResult<Arc<str>> {
+        match self.state.users.get(id) {
+            Some(u) => Ok(u.id.clone()),
+            None => Err(RtError::new(format!("user `{id}` does not exist"))),
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Fields
+
+    pub(crate) fn kind_info(&self, kind: EntityId) -> &KindInfo {
+        static EMPTY: KindInfo = KindInfo {
+            stage: None,
+            pipeline: None,
+            responsible: None,
+            title: None,
+            id: None,
+            name: None,
+            subject: None,
+            owner: None,
+            has_pipeline: false,
+        };
+        self.kinds.get(kind.index()).unwrap_or(&EMPTY)
+    }
+
+    /// The value of field `pos` of a live entity.
+    pub(crate) fn field_at(&self, r: EntityRef, pos: Option<usize>) -> Value {
+        if pos.is_some() && pos == self.kind_info(r.entity).id {
+            return match self.state.live(r) {
+                Some(_) => Value::Text(r.id(&self.model)),
+                None => Value::None,
+            };
+        }
+        match (self.state.live(r), pos) {
+            (Some(row), Some(p)) => row.fields.get(p).cloned().unwrap_or(Value::None),
+            _ => Value::None,
+        }
+    }
+
+    /// A stored field value by position, borrowed (not for `id`, which is computed).
+    pub(crate) fn field_at_ref(&self, r: EntityRef, pos: Option<usize>) -> Option<&Value> {
+        self.state.live(r)?.fields.get(pos?)
+    }
+
+    /// A field by name (`None` when the entity or field does not exist).
+    pub(crate) fn read_field(&self, r: EntityRef, name: &str) -> Option<Value> {
+        let def = self.model.entities.get_index(r.entity.index())?.1;
+        let pos = def.fields.get_index_of(name)?;
+        self.state.live(r)?;
+        Some(self.field_at(r, Some(pos)))
+    }
+
+    /// The item's current stage.
+    pub(crate) fn stage_of(&self, item: EntityRef) -> Option<StageRef> {
+        match self.field_at(item, self.kind_info(item.entity).stage) {
+            Value::Stage(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The item's responsible (a user id).
+    pub(crate) fn responsible_of(&self, item: EntityRef) -> Option<String> {
+        match self.field_at(item, self.kind_info(item.entity).responsible) {
+            Value::User(u) => Some(u),
+            _ => None,
+        }
+    }
+
+    /// The item an owned record (task, activity, document, email, invoice …) belongs to.
+    pub(crate) fn owner_of(&self, record: EntityRef) -> Option<EntityRef> {
+        match self.field_at(record, self.kind_info(record.entity).owner) {
+            Value::Entity(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// Converts a value to a field's type: Number → Money for a Money field, a Date for a
+    /// DateTime field at 00:00 in the clock's timezone.
+    pub(crate) fn coerce(&self, v: Value, ty: &Type) -> Value {
+        match (ty.base(), v) {
+            (Type::Money, Value::Number(d)) => Value::Money(d),
+            (Type::Number, Value::Money(d)) => Value::Number(d),
+            (Type::DateTime, Value::Date(d)) => {
+                Value::DateTime(super::calendar::date_to_moment(d, self.tz))
+            }
+            (Type::List(inner), Value::List(items)) => {
+                Value::List(items.into_iter().map(|v| self.coerce(v, inner)).collect())
+            }
+            (_, v) => v,
+        }
+    }
+
+    /// Writes `value` into the field at `path` from `base` (the last segment is the field;
+    /// earlier ones are entity references). Returns the entity written and the old value, or
+    /// `None` for a no-op (same value). The caller logs and raises.
+    pub(crate) fn write_path(
+        &mut self,
+        base: EntityRef,
+        path: &[String],
+        value: Value,
+    ) -> RtResult<Option<(EntityRef, Value, Value)>> {
+        let (last, hops) = path.split_last().ok_or_else(|| RtError::new("empty field path"))?;
+        let mut target = base;
+        for hop in hops {
+            match self.read_field(target, hop) {
+                Some(Value::Entity(next)) if self.state.live(next).is_some() => target = next,
+                Some(_) => {
+                    return Err(RtError::new(format!(
+                        "{} has no {hop}",
+                        self.describe_entity(target)
+                    )))
+                }
+                None => {
+                    return Err(RtError::new(format!(
+                        "{} has no field `{hop}`",
+                        target.id(&self.model)
+                    )))
+                }
+            }
+        }
+        let model = self.model.clone();
+        let Some((_, def)) = model.entities.get_index(target.entity.index()) else {
+            return Err(RtError::new("unknown entity kind"));
+        };
+        let pos = def
+            .fields
+            .get_index_of(last.as_str())
+            .ok_or_else(|| RtError::new(format!("{} has no field `{last}`", target.id(&model))))?;
+        let field = &def.fields[pos];
+        if value.is_none() && !field.ty.is_optional() {
+            return Err(RtError::new(format!(
+                "cannot set `{}`: the value is missing and the field is required",
+                path.join(".")
+            )));
+        }
+        let value = self.coerce(value, &field.ty);
+        let row = self
+            .state
+            .live_mut(target)
+            .ok_or_else(|| RtError::new(format!("{} does not exist", target.id(&model))))?;
+        let Some(old) = row.fields.get_mut(pos) else {
+            return Err(RtError::new(format!("{} has no field `{last}`", target.id(&model))));
+        };
+        if super::eval::values_equal_tz(old, &value, self.tz) {
+            return Ok(None);
+        }
+        let old = std::mem::replace(old, value.clone());
+        Ok(Some((target, old, value)))
+    }
+
+    /// Logs `field_changed` for a change made at `path` from `entity`.
+    pub(crate) fn log_field_changed(
+        &mut self,
+        entity: EntityRef,
+        path: &[String],
+        old: Value,
+        new: Value,
+    ) {
+        let info = FieldInfo { field: path.join("."), old, new };
+        self.log(Some(entity), EffectKind::FieldChanged(Box::new(info)));
+    }
+
+    /// A readable name for an entity in messages: `deal:1 "Boiler"`.
+    pub(crate) fn describe_entity(&self, r: EntityRef) -> String {
+        let mut label = String::new();
+        self.render_entity(&mut label, r);
+        let id = r.id(&self.model);
+        if label.is_empty() || label == id {
+            id
+        } else {
+            format!("{id} \"{label}\"")
+        }
+    }
+}
