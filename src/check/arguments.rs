@@ -310,7 +310,7 @@ impl<'a> Ctx<'a> {
             Fields::Known { fields, owner, declared } => match fields.get(&segment.text) {
                 Some(field) => Some(field.ty.clone()),
                 None => {
-                    self.push(unknown_field(segment, &owner, declared, fields));
+                    self.push(unknown_field(segment, owner, declared, fields));
                     None
                 }
             },

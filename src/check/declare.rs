@@ -205,7 +205,7 @@ fn stdlib_only(what: &str, span: Span, stdlib: bool, diags: &mut Diagnostics) ->
                 Code::E0105,
                 format!("`{what}` declarations are only allowed in stdlib"),
                 span,
-                format!("an `{what}` declaration in a user file"),
+                format!("`{what}` in a user file"),
             )
             .with_note("actions, events and record types are declared by the files of `stdlib/`")
             .with_help("remove it; use the actions and events that stdlib declares"),

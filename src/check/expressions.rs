@@ -247,7 +247,7 @@ impl<'a> Ctx<'a> {
             Fields::Known { fields, owner, declared } => match fields.get(&field.text) {
                 Some(def) => def.ty.clone(),
                 None => {
-                    let diagnostic = unknown_field(field, &owner, declared, fields);
+                    let diagnostic = unknown_field(field, owner, declared, fields);
                     self.push(diagnostic);
                     return Ctx::error_expr(span);
                 }
@@ -281,7 +281,7 @@ impl<'a> Ctx<'a> {
             Type::Item => match model.records.get(super::schema::ITEM_BASE) {
                 Some(base) => Fields::Known {
                     fields: &base.fields,
-                    owner: "item".into(),
+                    owner: "item",
                     declared: Some(base.span),
                 },
                 None => Fields::Error,
@@ -290,7 +290,7 @@ impl<'a> Ctx<'a> {
                 let record = model.record(*id);
                 Fields::Known {
                     fields: &record.fields,
-                    owner: record.name.clone(),
+                    owner: &record.name,
                     declared: Some(record.span),
                 }
             }
@@ -505,7 +505,7 @@ fn stage_owner(expr: &model::Expr) -> Option<EntityId> {
 pub(crate) enum Fields<'m> {
     Known {
         fields: &'m IndexMap<String, FieldDef>,
-        owner: String,
+        owner: &'m str,
         declared: Option<Span>,
     },
     /// A `Map`: any key, of this type.
@@ -520,7 +520,7 @@ fn entity_fields(model: &model::Model, id: EntityId) -> Fields<'_> {
     let entity = model.entity(id);
     Fields::Known {
         fields: &entity.fields,
-        owner: entity.name.clone(),
+        owner: &entity.name,
         declared: Some(entity.span),
     }
 }

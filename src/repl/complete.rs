@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use super::commands::COLON_COMMANDS;
 use super::session::REPL_WORDS;
-use crate::model::{EntityId, Model};
+use crate::model::{EntityId, Model, SigPart};
 use crate::scenario::command::{COMMAND_WORDS, EFFECT_KINDS};
 use crate::types::Type;
 
@@ -92,7 +92,8 @@ pub fn hint(index: &Index, line: &str) -> Option<String> {
         if let Some((_, usage)) = USAGE.iter().find(|(w, _)| *w == word) {
             return Some((*usage).to_string());
         }
-        if let Some((_, args, _)) = COLON_COMMANDS.iter().find(|(n, a, _)| *n == word && !a.is_empty())
+        if let Some((_, args, _)) =
+            COLON_COMMANDS.iter().find(|(n, a, _)| *n == word && !a.is_empty())
         {
             if trimmed.starts_with(':') {
                 return Some((*args).to_string());
@@ -126,7 +127,11 @@ fn is_word_char(c: char) -> bool {
 /// (`task:1`) but not the end of a key (`title:`), which the caller never sees as the word,
 /// since a space follows it.
 fn word_start(before: &str) -> usize {
-    before.char_indices().rev().find(|(_, c)| !is_word_char(*c)).map_or(0, |(i, c)| i + c.len_utf8())
+    before
+        .char_indices()
+        .rev()
+        .find(|(_, c)| !is_word_char(*c))
+        .map_or(0, |(i, c)| i + c.len_utf8())
 }
 
 /// The words before the cursor's word, with brackets and `=` as separate words (so a block
@@ -428,13 +433,20 @@ fn values_of(index: &Index, ty: &Type, mut candidates: Candidates) -> Candidates
 /// aliases.
 fn complete_event(index: &Index, typed: &[String], mut candidates: Candidates) -> Candidates {
     let mut complete_event = false;
-    for words in index.model.events.keys() {
+    for (words, event) in &index.model.events {
         let fixed: Vec<&str> = words.split(' ').collect();
         let matched = typed.iter().zip(&fixed).take_while(|(a, b)| a.as_str() == **b).count();
         if matched == typed.len() && matched < fixed.len() {
             candidates.add(fixed[matched]);
         }
-        if matched == fixed.len() && typed.len() >= fixed.len() {
+        // The item comes after the required parts: `webhook NAME d1`, `task status S d1`.
+        let required = event
+            .signature
+            .iter()
+            .filter(|part| matches!(part, SigPart::Word(_) | SigPart::Hole(_)))
+            .count()
+            .max(fixed.len());
+        if matched == fixed.len() && typed.len() >= required {
             complete_event = true;
         }
     }

@@ -117,7 +117,8 @@ impl Docs<'_> {
     fn lookup(&self, name: &str) -> Vec<Entry> {
         let mut entries = Vec::new();
         let model = self.model;
-        if let Some(entity) = model.entities.values().find(|e| e.name == name || e.item_name == name)
+        if let Some(entity) =
+            model.entities.values().find(|e| e.name == name || e.item_name == name)
         {
             entries.push(self.entity(entity));
         }
@@ -204,7 +205,8 @@ impl Docs<'_> {
 
     fn entity(&self, entity: &crate::model::EntityDef) -> Entry {
         let what = if entity.custom { "entity" } else { "standard entity" };
-        let mut body = vec![format!("item name `{}`, ids `{}:N`", entity.item_name, entity.item_name)];
+        let mut body =
+            vec![format!("item name `{}`, ids `{}:N`", entity.item_name, entity.item_name)];
         body.push("fields:".to_string());
         for field in entity.fields.values() {
             let mut line = format!("  {}", self.declaration_line(field.span, &field.name));

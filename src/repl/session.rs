@@ -39,7 +39,8 @@ pub struct Options {
 /// The state file could not be opened (exit 2): the message, and what was shown before.
 #[derive(Debug)]
 pub struct StartError {
-    pub reply: Reply,
+    /// What was shown before the state was opened (diagnostics of the program).
+    pub reply: Box<Reply>,
     pub message: String,
 }
 
@@ -92,7 +93,9 @@ impl Session {
         };
         let mut store = match opened {
             Ok(store) => store,
-            Err(error) => return Err(StartError { reply, message: error.to_string() }),
+            Err(error) => {
+                return Err(StartError { reply: Box::new(reply), message: error.to_string() })
+            }
         };
         for note in &store.notes {
             reply.err(Style::Warning, format!("note: {note}"));
@@ -309,9 +312,8 @@ impl Session {
             .iter()
             .map(|(alias, entity)| (alias.clone(), Type::Entity(entity.entity)))
             .collect();
-        let checked = parsed.and_then(|ast| {
-            crate::check::check_expr(self.model(), sources, &ast, &scope, None)
-        });
+        let checked = parsed
+            .and_then(|ast| crate::check::check_expr(self.model(), sources, &ast, &scope, None));
         match checked {
             Ok(expr) => reply.out(Style::Value, type_text(self.model(), &expr.ty)),
             Err(diagnostics) => {
@@ -528,11 +530,8 @@ pub(super) fn program_summary(model: &Model) -> String {
     let pipelines = model.pipelines.len();
     let processes = model.processes.len();
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-    let processes = if processes == 1 {
-        "1 process".to_string()
-    } else {
-        format!("{processes} processes")
-    };
+    let processes =
+        if processes == 1 { "1 process".to_string() } else { format!("{processes} processes") };
     format!("{}, {processes}", plural(pipelines, "pipeline"))
 }
 
@@ -548,7 +547,10 @@ fn quote_list(names: &[String]) -> String {
 /// state, `user`, `seed` and `clock` included (they are part of it, SPEC §13).
 fn changes_crm(kind: &CommandKind) -> bool {
     kind.changes_state()
-        || matches!(kind, CommandKind::User { .. } | CommandKind::Seed(_) | CommandKind::Clock { .. })
+        || matches!(
+            kind,
+            CommandKind::User { .. } | CommandKind::Seed(_) | CommandKind::Clock { .. }
+        )
 }
 
 /// `clock: 2026-03-03 09:00 Europe/Paris`.

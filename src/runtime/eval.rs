@@ -52,7 +52,10 @@ impl Engine {
                 Some(_) => Value::None,
                 None => return Err(RtError::new("no item is in scope here")),
             },
-            ExprKind::Var(name) => self.var(ctx, name, depth)?,
+            ExprKind::Var(name) => match self.var(ctx, name, depth)? {
+                Value::Entity(e) if self.state.live(e).is_none() => Value::None,
+                v => v,
+            },
             ExprKind::Now => Value::DateTime(self.state.clock.now),
             ExprKind::Field(base, name) => {
                 let base = self.eval_depth(ctx, base, depth)?;
@@ -132,7 +135,12 @@ impl Engine {
     pub(crate) fn field_of(&self, base: &Value, name: &str) -> RtResult<Value> {
         Ok(match base {
             Value::None => Value::None,
-            Value::Entity(r) => self.read_field(*r, name).unwrap_or(Value::None),
+            // A reference to a deleted entity reads as missing (SPEC §8 "Deleting").
+            Value::Entity(r) => match self.read_field(*r, name) {
+                Some(Value::Entity(e)) if self.state.live(e).is_none() => Value::None,
+                Some(v) => v,
+                None => Value::None,
+            },
             Value::User(u) => self.user_field(u, name),
             Value::Record(map) => map.get(name).cloned().unwrap_or(Value::None),
             Value::Stage(s) => match name {

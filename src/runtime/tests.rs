@@ -1151,3 +1151,28 @@ pipeline sales for Deal {
     );
     assert_eq!(t.e.state().queue.len(), n as usize);
 }
+
+#[test]
+fn references_to_a_deleted_entity_read_as_missing() {
+    let mut t = T::new(
+        r#"
+pipeline sales for Deal {
+  stage new
+  stage review {
+    on enter {
+      delete contact deal.contact
+      if deal.contact == none {
+        notify responsible "no contact"
+      }
+    }
+  }
+  stage won success
+}
+"#,
+    );
+    t.user("alice", "Alice Martin");
+    let c1 = t.create("contact", &[("name", text("Jean Petit"))]);
+    let d1 = t.create("deal", &[("title", text("A")), ("responsible", user("alice")), ("contact", Value::Entity(c1))]);
+    t.mv(d1, "sales", "review");
+    assert_eq!(t.brief()[4..], ["entity_deleted deleted=contact:1", "notify to=user:alice text=no contact"], "\n{}", t.dump());
+}

@@ -75,7 +75,11 @@ fn replay(text: &str, name: &str) -> String {
         let before = state_json(&session);
         let reply = session.eval(&input);
         if reply.failed {
-            assert_eq!(before, state_json(&session), "{name}: `{input}` failed but changed the state");
+            assert_eq!(
+                before,
+                state_json(&session),
+                "{name}: `{input}` failed but changed the state"
+            );
         }
         transcript.push_str(&reply.text());
         if reply.quit {
@@ -181,7 +185,8 @@ fn reload_keeps_the_state_and_refuses_a_broken_program() {
         )
     };
     std::fs::write(&file, program("")).expect("write");
-    let options = Options { files: vec![file.to_string_lossy().into_owned()], ..Options::default() };
+    let options =
+        Options { files: vec![file.to_string_lossy().into_owned()], ..Options::default() };
     let (mut session, start) = Session::start(options).expect("starts");
     assert!(!start.failed, "{}", start.text());
     assert!(!session.eval("user alice \"Alice\"").failed);
@@ -329,4 +334,35 @@ fn the_terminal_completes_stage_names_and_recalls_history() -> Result<(), rexpec
     again.send_line(":quit")?;
     again.exp_eof()?;
     Ok(())
+}
+
+/// `:reload` with a SQLite state (held exclusively while open): the file is released, opened
+/// again for the new program, and keeps committing after the reload.
+#[test]
+fn reload_with_a_sqlite_state_reopens_the_file() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let state = dir.path().join("crm.db");
+    let options = || Options {
+        files: vec!["examples/employee_control.bp".to_string()],
+        state: Some(state.clone()),
+        ..Options::default()
+    };
+    {
+        let (mut session, _) = Session::start(options()).expect("starts");
+        assert!(!session.eval("user alice \"Alice Martin\"").failed);
+        assert!(!session.eval("create deal d1 { title: \"Boiler\", responsible: @alice }").failed);
+        let reply = session.eval(":reload");
+        assert!(!reply.failed, "{}", reply.text());
+        let reply = session.eval("move d1 to discussion");
+        assert!(reply.text().contains("to=\"discussion\""), "{}", reply.text());
+        let reply = session.eval(":save");
+        assert!(reply.failed, "`:save` needs a path");
+        let copy = dir.path().join("copy.json");
+        let reply = session.eval(&format!(":save {}", copy.display()));
+        assert!(!reply.failed, "{}", reply.text());
+        assert!(std::fs::read_to_string(&copy).expect("the copy").contains("\"d1\""));
+    }
+    let (mut again, _) = Session::start(options()).expect("reopens");
+    let reply = again.eval("d1.stage");
+    assert_eq!(reply.value.clone().expect("a value").value, "sales.discussion", "{}", reply.text());
 }
