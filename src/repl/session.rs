@@ -74,6 +74,9 @@ impl Session {
     pub fn start_with(options: Options, read: Reader) -> Result<(Session, Reply), StartError> {
         let mut reply = Reply::default();
         let files = read_files(&read, &options.files, &mut reply);
+        // An unreadable file is reported once and is not part of the program (`:load` it
+        // again when it exists).
+        let paths: Vec<String> = files.iter().map(|f| f.name.clone()).collect();
         let all = load::compile(&files);
         report_diagnostics(&all, options.color, &mut reply);
         let (kept, compilation) = if all.has_errors() { best_subset(&files) } else { (files, all) };
@@ -102,7 +105,7 @@ impl Session {
         }
         let runner = store.runner(&compilation);
         let session = Session {
-            paths: options.files,
+            paths,
             loaded,
             read,
             compilation,
@@ -146,9 +149,15 @@ impl Session {
         if let Some(command) = trimmed.strip_prefix(':') {
             return self.colon_command(command.trim());
         }
-        let first = first_word(trimmed);
+        // The first line that is not a comment says what the input is.
+        let head = trimmed
+            .lines()
+            .map(str::trim)
+            .find(|line| !line.is_empty() && !line.starts_with('#'))
+            .unwrap_or("");
+        let first = first_word(head);
         if first == "why" {
-            return why::why(self, trimmed["why".len()..].trim());
+            return why::why(self, head["why".len()..].trim());
         }
         if COMMAND_WORDS.contains(&first) {
             return self.scenario(input);

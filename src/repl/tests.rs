@@ -266,3 +266,25 @@ fn the_leading_word_decides_how_an_input_is_read() {
         assert_eq!(first_word(text), word, "{text}");
     }
 }
+
+#[test]
+fn a_comment_line_before_a_command_does_not_change_how_it_is_read() {
+    let mut session = session();
+    let reply = session.eval("# a note\nshow d1\n");
+    assert!(reply.stream_text(Stream::Out).starts_with("deal:1"), "{}", reply.text());
+    let reply = session.eval("# a note\nwhy 1\n");
+    assert!(reply.text().contains("#1"), "{}", reply.text());
+}
+
+#[test]
+fn an_unreadable_file_at_start_is_reported_once_and_left_out() {
+    let options = Options {
+        files: vec!["sales.bp".to_string(), "missing.bp".to_string()],
+        ..Options::default()
+    };
+    let (mut session, reply) = Session::start_with(options, reader()).expect("starts");
+    assert!(reply.text().contains("cannot read `missing.bp`"), "{}", reply.text());
+    assert_eq!(session.loaded_files(), ["sales.bp"]);
+    let reply = session.eval(":reload");
+    assert!(!reply.failed, "{}", reply.text());
+}

@@ -1172,7 +1172,15 @@ pipeline sales for Deal {
     );
     t.user("alice", "Alice Martin");
     let c1 = t.create("contact", &[("name", text("Jean Petit"))]);
-    let d1 = t.create("deal", &[("title", text("A")), ("responsible", user("alice")), ("contact", Value::Entity(c1))]);
+    let d1 = t.create(
+        "deal",
+        &[("title", text("A")), ("responsible", user("alice")), ("contact", Value::Entity(c1))],
+    );
     t.mv(d1, "sales", "review");
-    assert_eq!(t.brief()[4..], ["entity_deleted deleted=contact:1", "notify to=user:alice text=no contact"], "\n{}", t.dump());
+    assert_eq!(
+        t.brief()[4..],
+        ["entity_deleted deleted=contact:1", "notify to=user:alice text=no contact"],
+        "\n{}",
+        t.dump()
+    );
 }
