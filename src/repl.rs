@@ -11,20 +11,22 @@
 //! terminal.rs (rustyline, or lines from a pipe)
 //!      │ one input (continued while a `{` is open: scenario::needs_more)
 //!      ▼
-//! Session::eval ──▶ `:` command ─▶ commands.rs / why.rs / docs.rs
+//! Session::eval ──▶ `:` command ─▶ commands.rs / program.rs / why.rs / docs.rs
 //!      │        ──▶ scenario command ─▶ scenario::Runner::apply ─▶ runtime::Engine
 //!      │        ──▶ bare expression ─▶ check::check_expr + Engine::eval
 //!      ▼
 //!    Reply (lines for stdout and stderr, diagnostics, value and type)
 //! ```
 //!
-//! `complete.rs` computes Tab completions and hints from the `Model` and the session's
-//! aliases, as plain data; `terminal.rs` is the only code that knows about rustyline, the
-//! history file and colours.
+//! `complete.rs` computes Tab completions (and `hint.rs` hints) from the `Model` and the
+//! session's aliases and users, as plain data; `terminal.rs` is the only code that knows about
+//! rustyline, the history file and colours.
 
 mod commands;
 pub mod complete;
 mod docs;
+pub mod hint;
+mod program;
 mod session;
 pub mod terminal;
 mod why;

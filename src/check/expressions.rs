@@ -279,11 +279,9 @@ impl<'a> Ctx<'a> {
                 None => Fields::None,
             },
             Type::Item => match model.records.get(super::schema::ITEM_BASE) {
-                Some(base) => Fields::Known {
-                    fields: &base.fields,
-                    owner: "item",
-                    declared: Some(base.span),
-                },
+                Some(base) => {
+                    Fields::Known { fields: &base.fields, owner: "item", declared: Some(base.span) }
+                }
                 None => Fields::Error,
             },
             Type::Record(id) => {
@@ -518,11 +516,7 @@ pub(crate) enum Fields<'m> {
 
 fn entity_fields(model: &model::Model, id: EntityId) -> Fields<'_> {
     let entity = model.entity(id);
-    Fields::Known {
-        fields: &entity.fields,
-        owner: &entity.name,
-        declared: Some(entity.span),
-    }
+    Fields::Known { fields: &entity.fields, owner: &entity.name, declared: Some(entity.span) }
 }
 
 /// E0101 for a misspelt field, with the declaration of the fields as a secondary label.

@@ -12,7 +12,8 @@
 //!   comment of its own; otherwise it moves to its own line just above the line;
 //! - a `///` comment that documents nothing in the input must not start documenting the node
 //!   below it: when it would be printed right above a node that takes a doc comment, it goes
-//!   to the end of the line before instead.
+//!   to the end of the line before instead, or, when that line already ends with a comment, to
+//!   the end of the node's line.
 //!
 //! Blank lines: one is kept wherever the source had at least one between two nodes or
 //! comments; never right after `{` or right before `}`.
@@ -106,8 +107,13 @@ impl<'a> Printer<'a> {
                 comment.doc && !self.attached.get(self.next).copied().unwrap_or(false);
             let node_follows =
                 self.comments.get(self.next + 1).is_none_or(|c| c.span.start as usize >= offset);
-            if detached_doc && node_follows && self.doc_target && self.append_to_last_line() {
-                continue;
+            if detached_doc && node_follows && self.doc_target {
+                // It goes to the end of the line before, or else to the end of the node's own
+                // line (`write_line` counts it among the node's inner comments).
+                if self.append_to_last_line() {
+                    continue;
+                }
+                break;
             }
             self.begin_line(start);
             let text = comment_text(self.src, comment);
@@ -201,15 +207,14 @@ impl<'a> Printer<'a> {
             .count();
         let inner_ends_line = inner == 1 && !self.is_trailing(self.next + 1, after);
         if !inner_ends_line {
+            self.doc_target = false;
             self.comments_before(inner_end, depth);
         }
         self.begin_line(start);
         self.doc_target = false;
         push_indented(&mut self.out, depth, text);
         self.last_line_commented = false;
-        if inner_ends_line {
-            self.append_comment();
-        } else if self.is_trailing(self.next, after) {
+        if inner_ends_line || self.is_trailing(self.next, after) {
             self.append_comment();
         }
         self.out.push('\n');

@@ -5,8 +5,7 @@
 //! under it can be: a command word or alias at the start, a `:` command, an entity kind after
 //! `create`, a stage after `move d1 to`, a field after `d1.` (following relations:
 //! `d1.contact.`), a key or value inside a `{ … }` block, a process, an event's words, an
-//! effect kind after `expect` … `hint(index, line)` shows a command's usage after its first
-//! word, or the rest of the only completion.
+//! effect kind after `expect` … (Hints, built on this, are in `hint.rs`.)
 
 use std::sync::Arc;
 
@@ -33,31 +32,6 @@ pub struct Completion {
     pub candidates: Vec<String>,
 }
 
-/// A command's usage, shown as a hint after its first word.
-const USAGE: &[(&str, &str)] = &[
-    ("clock", "DATE TIME [TZ]"),
-    ("seed", "N"),
-    ("user", "ID \"Name\" { supervisor: @ID, email: \"…\", calendar: NAME }"),
-    ("create", "KIND ALIAS { field: value, … }"),
-    ("set", "REF.field = VALUE"),
-    ("move", "REF to STAGE [as @USER]"),
-    ("complete", "task|activity REF | of ALIAS [where COND]"),
-    ("pay", "invoice|order REF | of ALIAS [where COND]"),
-    ("open", "email REF | of ALIAS"),
-    ("click", "email REF | of ALIAS { url: \"…\" }"),
-    ("sign", "document REF | of ALIAS"),
-    ("view", "document REF | of ALIAS"),
-    ("emit", "EVENT… ALIAS { payload }"),
-    ("start", "process NAME on ALIAS"),
-    ("advance", "DURATION | to DATETIME"),
-    ("show", "REF"),
-    ("timeline", "REF"),
-    ("tasks", "[REF]"),
-    ("pending", "[REF]"),
-    ("expect", "KIND { key: value } | no KIND { … } | EXPR"),
-    ("why", "SEQ"),
-];
-
 /// The completions of the word before `pos` in `line`.
 pub fn complete(index: &Index, line: &str, pos: usize) -> Completion {
     let mut pos = pos.min(line.len());
@@ -78,37 +52,6 @@ pub fn complete(index: &Index, line: &str, pos: usize) -> Completion {
         complete_word(index, &words, candidates)
     };
     Completion { start, candidates: candidates.into_vec() }
-}
-
-/// A hint to show greyed after the cursor (only at the end of the line): the usage of the
-/// command just typed, or the rest of the only completion.
-pub fn hint(index: &Index, line: &str) -> Option<String> {
-    if line.trim().is_empty() {
-        return None;
-    }
-    let trimmed = line.trim_start();
-    if let Some(word) = trimmed.strip_suffix(' ') {
-        let word = word.strip_prefix(':').unwrap_or(word);
-        if let Some((_, usage)) = USAGE.iter().find(|(w, _)| *w == word) {
-            return Some((*usage).to_string());
-        }
-        if let Some((_, args, _)) =
-            COLON_COMMANDS.iter().find(|(n, a, _)| *n == word && !a.is_empty())
-        {
-            if trimmed.starts_with(':') {
-                return Some((*args).to_string());
-            }
-        }
-        return None;
-    }
-    let completion = complete(index, line, line.len());
-    match completion.candidates.as_slice() {
-        [only] => {
-            let typed = &line[completion.start..];
-            only.strip_prefix(typed).filter(|rest| !rest.is_empty()).map(String::from)
-        }
-        _ => None,
-    }
 }
 
 // -- the word under the cursor ----------------------------------------------------------------

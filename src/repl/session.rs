@@ -1,14 +1,13 @@
 //! `Session`: the program, the scenario runner over its CRM state, and the store that keeps
 //! that state; `eval` answers one input.
 //!
-//! The program is the list of `.bp` paths given on the command line and by `:load`. At start,
-//! files that cannot be read or that have errors are reported and the session goes on with
-//! the files that compile together (SPEC §12); `:reload` and `:load` swap the program only when
-//! the new one has no error, carrying the CRM state over by name (`store::remap`, as a state
-//! file opened by another program version).
+//! The program is the list of `.bp` paths given on the command line and by `:load`; how it is
+//! loaded and reloaded is in `program.rs`. An input is classified by its first word (`eval`):
+//! a `:` command, `why`, a scenario command word, else a bare expression.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
+use super::program::{best_subset, quote_list, read_files, report_diagnostics};
 use super::{why, Evaluated, Reply, Stream, Style};
 use crate::cli::load::{self, LoadedFile, ReadError};
 use crate::diag::{human, suggest, Diagnostic};
@@ -17,7 +16,7 @@ use crate::runtime::{Engine, Value};
 use crate::scenario::command::COMMAND_WORDS;
 use crate::scenario::{CommandKind, Runner, ScenarioError};
 use crate::span::{FileId, Span};
-use crate::store::{self, Migrate, OpenError, Session as StoreSession, Store};
+use crate::store::{self, Migrate, Session as StoreSession};
 use crate::types::Type;
 use crate::Compilation;
 
@@ -50,12 +49,12 @@ pub struct Session {
     pub(super) paths: Vec<String>,
     /// The files the program in use was compiled from.
     pub(super) loaded: Vec<String>,
-    read: Reader,
+    pub(super) read: Reader,
     pub(super) compilation: Compilation,
     pub(super) runner: Runner,
     pub(super) store: StoreSession,
-    state_path: Option<PathBuf>,
-    migrate: Option<Migrate>,
+    pub(super) state_path: Option<PathBuf>,
+    pub(super) migrate: Option<Migrate>,
     pub(super) color: bool,
     /// Inputs registered as sources so far (`input 1`, `input 2` …).
     inputs: usize,
@@ -189,34 +188,7 @@ impl Session {
             let text = self.runner.sources().snippet(command.span).to_string();
             let origin = format!("input {number}: {}", one_line(&text));
             match self.runner.apply_with_origin(&command, Some(origin)) {
-                Ok(done) => {
-                    let engine = self.runner.engine();
-                    for effect in engine.effects().get(done.effects.clone()).unwrap_or(&[]) {
-                        reply.out(Style::Effect, engine.effect_text(effect));
-                    }
-                    if crate::scenario::run::is_inspection(&command.kind) {
-                        if done.output.is_empty() {
-                            reply.out(Style::Dim, "(none)");
-                        }
-                        for line in &done.output {
-                            reply.out(Style::Plain, line.clone());
-                        }
-                    }
-                    if let Some(passed) = &done.passed {
-                        reply.out(Style::Ok, format!("ok: {passed}"));
-                    }
-                    if matches!(
-                        command.kind,
-                        CommandKind::Clock { .. }
-                            | CommandKind::Advance(_)
-                            | CommandKind::AdvanceTo(_)
-                    ) {
-                        reply.out(Style::Dim, clock_line(engine));
-                    }
-                    if changes_crm(&command.kind) {
-                        self.save(&mut reply);
-                    }
-                }
+                Ok(done) => self.applied(&command.kind, &done, &mut reply),
                 Err(error) => {
                     self.scenario_error(&mut reply, error);
                     return reply;
@@ -224,6 +196,35 @@ impl Session {
             }
         }
         reply
+    }
+
+    /// What a command that was applied shows: its effects, inspection output, a passed
+    /// `expect`, the clock after `clock`/`advance`; a command that changed the CRM is saved.
+    fn applied(&mut self, kind: &CommandKind, done: &crate::scenario::Reply, reply: &mut Reply) {
+        let engine = self.runner.engine();
+        for effect in engine.effects().get(done.effects.clone()).unwrap_or(&[]) {
+            reply.out(Style::Effect, engine.effect_text(effect));
+        }
+        if crate::scenario::run::is_inspection(kind) {
+            if done.output.is_empty() {
+                reply.out(Style::Dim, "(none)");
+            }
+            for line in &done.output {
+                reply.out(Style::Plain, line.clone());
+            }
+        }
+        if let Some(passed) = &done.passed {
+            reply.out(Style::Ok, format!("ok: {passed}"));
+        }
+        if matches!(
+            kind,
+            CommandKind::Clock { .. } | CommandKind::Advance(_) | CommandKind::AdvanceTo(_)
+        ) {
+            reply.out(Style::Dim, clock_line(engine));
+        }
+        if changes_crm(kind) {
+            self.save(reply);
+        }
     }
 
     /// After a command that changed the CRM state: SQLite commits it, a JSON state is
@@ -278,10 +279,11 @@ impl Session {
             span.start as usize,
             span.end as usize,
         );
+        let first = first_word(input.trim());
+        let misspelt_command = !self.runner.aliases().contains_key(first)
+            && suggest::closest(first, COMMAND_WORDS.iter().chain(REPL_WORDS).copied()).is_some();
         if let Err(diagnostics) = parsed {
-            let first = first_word(input.trim());
-            let words = COMMAND_WORDS.iter().chain(REPL_WORDS).copied();
-            if suggest::closest(first, words).is_some() {
+            if misspelt_command {
                 return self.scenario(input);
             }
             for diagnostic in diagnostics {
@@ -290,6 +292,16 @@ impl Session {
             return reply;
         }
         match self.runner.evaluate_expression(span) {
+            // `shw` alone parses as a name; an unknown name close to a command word is a
+            // misspelt command.
+            Err(ScenarioError::Invalid(diagnostics))
+                if misspelt_command
+                    && diagnostics.first().is_some_and(|d| {
+                        d.code == crate::diag::Code::E0101 && d.span().start == span.start
+                    }) =>
+            {
+                return self.scenario(input);
+            }
             Ok((value, ty)) => {
                 let evaluated = Evaluated {
                     value: show_value(self.runner.engine(), &value),
@@ -335,221 +347,6 @@ impl Session {
     }
 
     // -- the program --------------------------------------------------------------------------
-
-    /// `:reload`: reads the program's files again and, when they compile without error,
-    /// swaps the program, keeping the CRM state. `extra` is a file `:load` adds.
-    pub(super) fn reload(&mut self, extra: Option<&str>) -> Reply {
-        let mut reply = Reply::default();
-        let mut paths = self.paths.clone();
-        if let Some(path) = extra {
-            if let Err(error) = (self.read)(path) {
-                reply.fail(error.to_string());
-                return reply;
-            }
-            paths.push(path.to_string());
-        }
-        let files = read_files(&self.read, &paths, &mut reply);
-        if reply.failed {
-            reply.err(Style::Warning, "note: the program stays as it was");
-            return reply;
-        }
-        let compilation = load::compile(&files);
-        report_diagnostics(&compilation, self.color, &mut reply);
-        if compilation.has_errors() {
-            reply.failed = true;
-            reply.err(Style::Warning, "note: the program has errors; it stays as it was");
-            return reply;
-        }
-        match self.replace_program(compilation) {
-            Ok(notes) => {
-                for note in notes {
-                    reply.err(Style::Warning, format!("note: {note}"));
-                }
-                self.paths = paths.clone();
-                self.loaded = paths;
-                let summary = program_summary(&self.compilation.model);
-                reply.out(Style::Ok, format!("loaded {} ({summary})", quote_list(&self.loaded)));
-            }
-            Err(message) => {
-                reply.fail(format!("error: {message}"));
-                reply.err(Style::Warning, "note: the program stays as it was");
-            }
-        }
-        reply
-    }
-
-    /// Swaps the program, carrying the CRM state over by name. Pending work of rules or
-    /// processes the new program no longer has is dropped (and reported); an item in a stage
-    /// it no longer declares refuses the swap.
-    fn replace_program(&mut self, compilation: Compilation) -> Result<Vec<String>, String> {
-        self.store.finish(&self.runner).map_err(|e| e.to_string())?;
-        let model = &compilation.model;
-        let mut store = match &self.state_path {
-            Some(path) => {
-                // SQLite holds its file exclusively: release it before opening it again.
-                let old_model = self.compilation.model.clone();
-                let _ = std::mem::replace(&mut self.store, StoreSession::in_memory(&old_model));
-                match open_migrating(path, model, self.migrate) {
-                    Ok(store) => store,
-                    Err(error) => {
-                        self.store = StoreSession::open(path, &old_model, self.migrate)
-                            .map_err(|e| format!("{error}; reopening the state failed: {e}"))?;
-                        self.runner = self.store.runner(&self.compilation);
-                        return Err(error);
-                    }
-                }
-            }
-            None => {
-                let mut memory = store::memory::MemoryStore::default();
-                memory
-                    .save_snapshot(self.store.meta(), self.runner.engine().state())
-                    .map_err(|e| e.to_string())?;
-                let memory = Box::new(memory);
-                match StoreSession::with_store(memory, model, self.migrate) {
-                    Err(OpenError::Migration { error, .. })
-                        if self.migrate.is_none() && error.fatal.is_empty() =>
-                    {
-                        let mut memory = store::memory::MemoryStore::default();
-                        memory
-                            .save_snapshot(self.store.meta(), self.runner.engine().state())
-                            .map_err(|e| e.to_string())?;
-                        StoreSession::with_store(Box::new(memory), model, Some(Migrate::Drop))
-                            .map_err(|e| e.to_string())?
-                    }
-                    other => other.map_err(|e| e.to_string())?,
-                }
-            }
-        };
-        let notes = std::mem::take(&mut store.notes);
-        self.runner = store.runner(&compilation);
-        self.store = store;
-        self.compilation = compilation;
-        Ok(notes)
-    }
-
-    /// `:check`: reads the program's files again and reports their diagnostics, without
-    /// changing the session.
-    pub(super) fn check(&mut self) -> Reply {
-        let mut reply = Reply::default();
-        let files = read_files(&self.read, &self.paths, &mut reply);
-        let compilation = load::compile(&files);
-        report_diagnostics(&compilation, self.color, &mut reply);
-        if compilation.has_errors() {
-            reply.failed = true;
-        } else if compilation.diagnostics.is_empty() && !reply.failed {
-            let what = if self.paths.is_empty() {
-                "the standard library".to_string()
-            } else {
-                quote_list(&self.paths)
-            };
-            reply.out(Style::Ok, format!("ok: {what}: no problems"));
-        }
-        reply
-    }
-
-    /// `:save PATH`: the state (and aliases) written to a state file.
-    pub(super) fn save_as(&mut self, path: &str) -> Reply {
-        let mut reply = Reply::default();
-        if path.is_empty() {
-            reply.fail("usage: :save PATH (a .json or .db file)");
-            return reply;
-        }
-        let target = Path::new(path);
-        let result = if self.state_path.as_deref() == Some(target) {
-            self.store.finish(&self.runner)
-        } else {
-            self.store.save_as(target, &self.runner)
-        };
-        match result {
-            Ok(()) => {
-                let count = self.runner.engine().effects().len();
-                reply.out(Style::Ok, format!("saved the state to {path} ({count} effects)"));
-            }
-            Err(error) => reply.fail(format!("error: {error}")),
-        }
-        reply
-    }
-
-    /// The end of the session: a file-backed state is written durably.
-    pub fn finish(&mut self) -> Result<(), String> {
-        match self.state_path {
-            Some(_) => self.store.finish(&self.runner).map_err(|e| e.to_string()),
-            None => Ok(()),
-        }
-    }
-}
-
-/// Opens a state file for `model`; pending work that names removed declarations is dropped
-/// unless the user chose `--migrate`.
-fn open_migrating(
-    path: &Path,
-    model: &std::sync::Arc<Model>,
-    migrate: Option<Migrate>,
-) -> Result<StoreSession, String> {
-    match StoreSession::open(path, model, migrate) {
-        Err(OpenError::Migration { error, .. }) if migrate.is_none() && error.fatal.is_empty() => {
-            StoreSession::open(path, model, Some(Migrate::Drop)).map_err(|e| e.to_string())
-        }
-        other => other.map_err(|e| e.to_string()),
-    }
-}
-
-/// Reads every path; each unreadable one is an error line.
-fn read_files(read: &Reader, paths: &[String], reply: &mut Reply) -> Vec<LoadedFile> {
-    let mut files = Vec::new();
-    for path in paths {
-        match read(path) {
-            Ok(file) => files.push(file),
-            Err(error) => reply.fail(error.to_string()),
-        }
-    }
-    files
-}
-
-/// The program's diagnostics, rendered on stderr.
-fn report_diagnostics(compilation: &Compilation, color: bool, reply: &mut Reply) {
-    if compilation.diagnostics.is_empty() {
-        return;
-    }
-    let text = human::render_all(&compilation.diagnostics, &compilation.sources, color);
-    reply.block(Stream::Err, Style::Error, &text);
-    reply.failed |= compilation.has_errors();
-    reply.diagnostics.extend(compilation.diagnostics.iter().cloned());
-}
-
-/// The files that compile together without error, taken greedily in order (a file that adds
-/// an error is left out), and their compilation.
-fn best_subset(files: &[LoadedFile]) -> (Vec<LoadedFile>, Compilation) {
-    let mut kept: Vec<LoadedFile> = Vec::new();
-    let mut best = load::compile(&[]);
-    for file in files {
-        let mut candidate = kept.clone();
-        candidate.push(file.clone());
-        let compilation = load::compile(&candidate);
-        if !compilation.has_errors() {
-            kept = candidate;
-            best = compilation;
-        }
-    }
-    (kept, best)
-}
-
-/// `1 pipeline, 2 processes`.
-pub(super) fn program_summary(model: &Model) -> String {
-    let pipelines = model.pipelines.len();
-    let processes = model.processes.len();
-    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-    let processes =
-        if processes == 1 { "1 process".to_string() } else { format!("{processes} processes") };
-    format!("{}, {processes}", plural(pipelines, "pipeline"))
-}
-
-/// `a.bp, b.bp`, or `no file`.
-fn quote_list(names: &[String]) -> String {
-    if names.is_empty() {
-        return "no file".to_string();
-    }
-    names.join(", ")
 }
 
 /// Commands after which a file-backed state is saved: every command that may change the CRM

@@ -180,7 +180,7 @@ fn banner(session: &Session, printer: &mut Printer) {
     let program = if files.is_empty() {
         "the standard library only".to_string()
     } else {
-        format!("{} ({})", files.join(", "), super::session::program_summary(session.model()))
+        format!("{} ({})", files.join(", "), super::program::program_summary(session.model()))
     };
     let mut reply = Reply::default();
     reply.out(Style::Dim, format!("bp repl: {program}; :help for help, Ctrl-D to quit"));
@@ -287,7 +287,7 @@ impl Hinter for ReplHelper {
         if pos < line.len() || !self.pending.is_empty() {
             return None;
         }
-        complete::hint(&self.index, line)
+        super::hint::hint(&self.index, line)
     }
 }
 

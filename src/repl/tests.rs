@@ -1,7 +1,8 @@
 //! Unit tests of the REPL: completion candidates and hints as data, the history path, colours,
 //! and the session's contract (one input in, one reply out; a failed input changes nothing).
 
-use super::complete::{complete, hint};
+use super::complete::complete;
+use super::hint::hint;
 use super::session::{first_word, Reader};
 use super::terminal::{history_path, paint};
 use super::{Options, Reply, Session, Stream, Style};
@@ -287,4 +288,42 @@ fn an_unreadable_file_at_start_is_reported_once_and_left_out() {
     assert_eq!(session.loaded_files(), ["sales.bp"]);
     let reply = session.eval(":reload");
     assert!(!reply.failed, "{}", reply.text());
+}
+
+#[test]
+fn reload_drops_pending_work_of_a_removed_rule_and_says_so() {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    let text = Rc::new(RefCell::new(PROGRAM.to_string()));
+    let served = text.clone();
+    let read: Reader = Box::new(move |path: &str| {
+        Ok(LoadedFile {
+            name: path.to_string(),
+            text: served.borrow().clone(),
+            invalid_utf8_at: None,
+        })
+    });
+    let options = Options { files: vec!["sales.bp".to_string()], ..Options::default() };
+    let (mut session, _) = Session::start_with(options, read).expect("starts");
+    assert!(!session.eval("user alice \"Alice\"").failed);
+    assert!(!session.eval("create deal d1 { title: \"Boiler\", responsible: @alice }").failed);
+    let without_rule = PROGRAM.replace(
+        "stage new {\n    after 1 day unless moved {\n      notify responsible \"late\"\n    }\n  }",
+        "stage new",
+    );
+    assert_ne!(without_rule, PROGRAM);
+    *text.borrow_mut() = without_rule;
+    let reply = session.eval(":reload");
+    assert!(!reply.failed, "{}", reply.text());
+    assert!(reply.text().contains("note:"), "the dropped job is reported: {}", reply.text());
+    let reply = session.eval("advance 2 days");
+    assert!(!reply.text().contains("notify"), "{}", reply.text());
+    assert_eq!(session.eval("d1.title").value.map(|v| v.value).as_deref(), Some("\"Boiler\""));
+
+    // A program without the item's stage is refused; the session keeps the old one.
+    *text.borrow_mut() =
+        "pipeline sales for Deal {\n  stage other\n  stage won success\n}\n".into();
+    let reply = session.eval(":reload");
+    assert!(reply.failed, "{}", reply.text());
+    assert_eq!(session.eval("d1.stage").value.map(|v| v.value).as_deref(), Some("sales.new"));
 }

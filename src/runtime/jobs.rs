@@ -16,6 +16,8 @@ use crate::model::{ProcessId, StageRef};
 pub struct ChainInfo {
     pub entries: u32,
     pub jobs: u32,
+    /// Jobs of the chain still queued: the chain is over when none is left and none runs.
+    pub queued: u32,
     /// The stage entries made, for naming the cycle.
     pub trace: Vec<(EntityRef, StageRef)>,
     /// What each job did, for naming a cycle of jobs.
@@ -48,6 +50,10 @@ impl JobKey {
 }
 
 /// The chains in progress, with a pool of cleared infos so a command allocates nothing here.
+///
+/// A chain is forgotten as soon as it is over (`end_if_idle`): an `advance` that fires many
+/// timers starts one chain per timed job, and those must not pile up (a linear search over
+/// them made a long advance quadratic).
 #[derive(Debug, Default)]
 pub struct Chains {
     active: Vec<(u32, ChainInfo)>,
@@ -57,7 +63,7 @@ pub struct Chains {
 impl Chains {
     /// The info of `chain`, created empty when new.
     pub fn get(&mut self, chain: u32) -> &mut ChainInfo {
-        let index = match self.active.iter().position(|(id, _)| *id == chain) {
+        let index = match self.active.iter().rposition(|(id, _)| *id == chain) {
             Some(i) => i,
             None => {
                 let info = self.spare.pop().unwrap_or_default();
@@ -70,13 +76,43 @@ impl Chains {
 
     /// Forgets every chain (they have all ended), keeping the allocations.
     pub fn clear(&mut self) {
-        for (_, mut info) in self.active.drain(..) {
-            info.entries = 0;
-            info.jobs = 0;
-            info.trace.clear();
-            info.job_trace.clear();
-            self.spare.push(info);
+        for (_, info) in self.active.drain(..) {
+            self.spare.push(ChainInfo::cleared(info));
         }
+    }
+
+    /// A job of `chain` was queued.
+    pub fn queued(&mut self, chain: u32) {
+        self.get(chain).queued += 1;
+    }
+
+    /// A job of `chain` left the queue to run.
+    pub fn dequeued(&mut self, chain: u32) {
+        if let Some((_, info)) = self.active.iter_mut().rev().find(|(id, _)| *id == chain) {
+            info.queued = info.queued.saturating_sub(1);
+        }
+    }
+
+    /// Forgets `chain` when none of its jobs is queued (call when none of its jobs runs).
+    pub fn end_if_idle(&mut self, chain: u32) {
+        if let Some(i) = self.active.iter().rposition(|(id, _)| *id == chain) {
+            if self.active[i].1.queued == 0 {
+                let (_, info) = self.active.remove(i);
+                self.spare.push(ChainInfo::cleared(info));
+            }
+        }
+    }
+}
+
+impl ChainInfo {
+    /// The info emptied for reuse, keeping its allocations.
+    fn cleared(mut info: ChainInfo) -> ChainInfo {
+        info.entries = 0;
+        info.jobs = 0;
+        info.queued = 0;
+        info.trace.clear();
+        info.job_trace.clear();
+        info
     }
 }
 
@@ -123,7 +159,10 @@ impl Engine {
                 self.state.clock.now = Engine::moment(due);
             }
             let chain = match job.chain {
-                Some(c) => c,
+                Some(c) => {
+                    self.chains.dequeued(c);
+                    c
+                }
                 None => {
                     self.last_chain += 1;
                     self.last_chain
@@ -133,14 +172,11 @@ impl Engine {
                 self.chain = Some(chain);
                 self.aborted = false;
             }
-            if self.aborted {
-                continue;
+            if !self.aborted && self.count_job(chain, &job) {
+                self.cause = job.cause;
+                self.run_job(job);
             }
-            if !self.count_job(chain, &job) {
-                continue;
-            }
-            self.cause = job.cause;
-            self.run_job(job);
+            self.chains.end_if_idle(chain);
         }
         // Chains whose jobs all ran are over.
         self.chains.clear();

@@ -388,6 +388,7 @@ impl Engine {
         let ctx = Ctx { item, ..Ctx::default() };
         self.log_error(&ctx, message);
         self.state.queue.drop_chain(chain);
+        self.chains.get(chain).queued = 0;
         self.aborted = true;
     }
 
@@ -399,6 +400,9 @@ impl Engine {
         let job = Job { kind, chain: self.chain, cause: self.cause };
         let now = self.now_ms();
         self.state.queue.push(now, job);
+        if let Some(chain) = self.chain {
+            self.chains.queued(chain);
+        }
     }
 
     /// Step 6, first half: wake-ups of the item's processes waiting on `stage`, or on any

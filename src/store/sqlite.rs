@@ -5,16 +5,17 @@
 //! ```sql
 //! meta(key PRIMARY KEY, value)      -- format, version, program_hash, symbols, scenarios,
 //!                                   -- aliases, inert, core (clock, rng, users, counters …)
-//! effects(id PRIMARY KEY, body)     -- the effect log, append-only
-//! causes(id PRIMARY KEY, body)      -- `why` links, append-only
-//! origins(id PRIMARY KEY, body)     -- command texts for `why`, append-only
+//! log(id PRIMARY KEY, effects, causes, origins, body)
+//!                                   -- append-only: per command, the effects, `why` causes
+//!                                   -- and command texts it added (the columns: where each
+//!                                   -- list starts), one row so a command touches one page
 //! rows(kind, n, body)               -- one entity per row
 //! jobs(seq PRIMARY KEY, body)       -- pending jobs: due, next link, job
 //! processes(id PRIMARY KEY, body)   -- waiting process instances
 //! ```
 //!
-//! A command writes what it changed, not the world: the effects, causes and origins past
-//! what the file holds; the rows the engine borrowed mutably (`State::touched`) and the new
+//! A command writes what it changed, not the world: one `log` row with the effects, causes
+//! and origins past what the file holds; the rows the engine borrowed mutably (`State::touched`) and the new
 //! ones; the jobs the queue reports pushed, removed or relinked (`Queue::changes`); the
 //! process instances named by the command's new causes and effects; and `core` and the other
 //! meta values when their text changed. Everything else (a new file, a state remapped onto
@@ -46,16 +47,23 @@ const APPLICATION_ID: i32 = 0x6270_5354;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS effects(id INTEGER PRIMARY KEY, body TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS causes(id INTEGER PRIMARY KEY, body TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS origins(id INTEGER PRIMARY KEY, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS log(id INTEGER PRIMARY KEY, effects INTEGER NOT NULL,
+                               causes INTEGER NOT NULL, origins INTEGER NOT NULL,
+                               body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS rows(kind INTEGER NOT NULL, n INTEGER NOT NULL, body TEXT NOT NULL,
                                 PRIMARY KEY(kind, n)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS jobs(seq INTEGER PRIMARY KEY, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS processes(id INTEGER PRIMARY KEY, body TEXT NOT NULL);
 ";
 
-const TABLES: [&str; 7] = ["meta", "effects", "causes", "origins", "rows", "jobs", "processes"];
+const TABLES: [&str; 5] = ["meta", "log", "rows", "jobs", "processes"];
+
+/// How many log entries a full write puts in one `log` row.
+const LOG_BATCH: usize = 4096;
+
+/// Pages the WAL may hold before SQLite folds it into the database (default 1000): fewer,
+/// larger checkpoints write each page once for many commands (measured in docs/state.md).
+const WAL_AUTOCHECKPOINT: i64 = 10_000;
 
 /// A state kept in a SQLite database.
 pub struct SqliteStore {
@@ -63,6 +71,8 @@ pub struct SqliteStore {
     conn: Option<Connection>,
     /// What the database holds, when it holds exactly the state last saved or loaded.
     synced: Option<Synced>,
+    /// The id of the next `log` row (known after a load or a full write).
+    next_log_id: i64,
 }
 
 /// What the file holds, so a command writes only the difference.
@@ -70,6 +80,8 @@ struct Synced {
     effects: usize,
     causes: usize,
     origins: usize,
+    /// The id of the next `log` row.
+    log_id: i64,
     /// Rows per kind.
     rows: Vec<usize>,
     /// Sequence numbers and due times of the queued jobs, by handle.
@@ -83,7 +95,7 @@ struct Synced {
 
 impl SqliteStore {
     pub fn new(path: &Path) -> SqliteStore {
-        SqliteStore { path: path.to_path_buf(), conn: None, synced: None }
+        SqliteStore { path: path.to_path_buf(), conn: None, synced: None, next_log_id: 0 }
     }
 
     fn error(&self, message: impl Into<String>) -> StoreError {
@@ -220,8 +232,8 @@ impl SqliteStore {
         let next_seq = state.remove("queue_next_seq").unwrap_or(Json::from(0));
         let entities = read_rows(conn).map_err(&malformed)?;
         state.insert("entities".into(), entities);
-        for table in ["effects", "causes", "origins"] {
-            let list = read_list(conn, table).map_err(&malformed)?;
+        let (logs, log_id) = read_log(conn).map_err(&malformed)?;
+        for (table, list) in ["effects", "causes", "origins"].into_iter().zip(logs) {
             state.insert(table.into(), Json::Array(list));
         }
         let mut processes = Map::new();
@@ -242,6 +254,7 @@ impl SqliteStore {
         queue.insert("jobs".into(), Json::Array(jobs));
         state.insert("queue".into(), Json::Object(queue));
         meta.insert("state".into(), Json::Object(state));
+        self.next_log_id = log_id;
         doc::from_json(Json::Object(meta)).map_err(|m| self.error(m))
     }
 
@@ -249,10 +262,10 @@ impl SqliteStore {
     /// beside it under a temporary name and renamed into place, so it appears complete.
     fn write_full(&mut self, meta: &Meta, state: &State) -> Result<(), StoreError> {
         let cannot = |path: &Path, m: String| StoreError::new(path, format!("cannot be written: {m}"));
-        let written = if self.conn.is_none() && !self.path.exists() {
+        let (written, log_id) = if self.conn.is_none() && !self.path.exists() {
             let temp = sibling(&self.path, &format!(".{}.tmp", std::process::id()));
             let _ = std::fs::remove_file(&temp);
-            let built = (|| -> Result<Written, String> {
+            let built = (|| -> Result<(Written, i64), String> {
                 let mut conn = open_writer(&temp).map_err(|e| sql_reason(&e))?;
                 let written = fill(&mut conn, meta, state)?;
                 conn.close().map_err(|(_, e)| sql_reason(&e))?;
@@ -280,6 +293,7 @@ impl SqliteStore {
             let conn = self.connection()?;
             fill(conn, meta, state).map_err(|m| cannot(&path, m))?
         };
+        self.next_log_id = log_id;
         let seqs = SeqOf::new(&state.queue);
         let dues = state.queue.entries().iter().map(|(due, seq, ..)| (*seq, *due)).collect();
         state.queue.changes().enable();
@@ -288,6 +302,7 @@ impl SqliteStore {
             effects: state.effects.len(),
             causes: state.causes.len(),
             origins: state.origins.len(),
+            log_id: self.next_log_id,
             rows: state.entities.iter().map(Vec::len).collect(),
             seqs,
             dues,
@@ -339,6 +354,7 @@ impl Store for SqliteStore {
             effects: snapshot.state.effects.len(),
             causes: snapshot.state.causes.len(),
             origins: snapshot.state.origins.len(),
+            log_id: self.next_log_id,
             rows: snapshot.state.entities.iter().map(Vec::len).collect(),
             seqs,
             dues,
@@ -379,9 +395,8 @@ fn open_writer(path: &Path) -> rusqlite::Result<Connection> {
     conn.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
-    if let Ok(v) = std::env::var("BP_WAL_CHECKPOINT") {
-        conn.pragma_update(None, "wal_autocheckpoint", v.parse::<i64>().unwrap_or(1000))?;
-    }
+    let pages = std::env::var("BP_WAL_CHECKPOINT").ok().and_then(|v| v.parse().ok());
+    conn.pragma_update(None, "wal_autocheckpoint", pages.unwrap_or(WAL_AUTOCHECKPOINT))?;
     // Take the lock now: a second bp on the same file fails here, before doing anything.
     conn.execute_batch("BEGIN EXCLUSIVE; COMMIT;")?;
     Ok(conn)
@@ -437,15 +452,34 @@ fn read_rows(conn: &Connection) -> Result<Json, String> {
     Ok(Json::Array(kinds))
 }
 
-fn read_list(conn: &Connection, table: &str) -> Result<Vec<Json>, String> {
-    let mut list = Vec::new();
-    for (id, body) in read_keyed(conn, &format!("SELECT id, body FROM {table} ORDER BY id"))? {
-        if id != list.len() as i64 {
-            return Err(format!("{table} are not numbered 0, 1, … (found {id})"));
+/// The effects, causes and origins of the `log` rows, in order; and the next row id.
+fn read_log(conn: &Connection) -> Result<([Vec<Json>; 3], i64), String> {
+    let mut lists: [Vec<Json>; 3] = [Vec::new(), Vec::new(), Vec::new()];
+    let mut next_id = 0;
+    let mut stmt = conn
+        .prepare("SELECT id, effects, causes, origins, body FROM log ORDER BY id")
+        .map_err(|e| sql_reason(&e))?;
+    let rows = stmt
+        .query_map([], |r| {
+            let starts = [r.get::<_, i64>(1)?, r.get::<_, i64>(2)?, r.get::<_, i64>(3)?];
+            Ok((r.get::<_, i64>(0)?, starts, r.get::<_, String>(4)?))
+        })
+        .map_err(|e| sql_reason(&e))?;
+    for row in rows {
+        let (id, starts, body) = row.map_err(|e| sql_reason(&e))?;
+        let mut body: serde_json::Map<String, Json> =
+            serde_json::from_str(&body).map_err(|e| format!("log {id}: {e}"))?;
+        for ((name, list), start) in ["effects", "causes", "origins"].iter().zip(&mut lists).zip(starts) {
+            if start != list.len() as i64 {
+                return Err(format!("log {id}: {name} start at {start}, expected {}", list.len()));
+            }
+            if let Some(Json::Array(items)) = body.remove(*name) {
+                list.extend(items);
+            }
         }
-        list.push(body);
+        next_id = id + 1;
     }
-    Ok(list)
+    Ok((lists, next_id))
 }
 
 fn read_keyed(conn: &Connection, query: &str) -> Result<Vec<(i64, Json)>, String> {
@@ -581,14 +615,34 @@ fn write_meta(
     Ok(())
 }
 
-fn append<T: Serialize>(tx: &Transaction, table: &str, items: &[T], from: usize) -> Result<(), String> {
-    let mut stmt = tx
-        .prepare_cached(&format!("INSERT OR REPLACE INTO {table}(id, body) VALUES (?1, ?2)"))
-        .map_err(|e| sql_reason(&e))?;
-    for (i, item) in items.iter().enumerate().skip(from) {
-        let body = serde_json::to_string(item).map_err(|e| e.to_string())?;
-        stmt.execute(params![i as i64, body]).map_err(|e| sql_reason(&e))?;
+/// One `log` row: the effects, causes and origins in the given ranges.
+fn append_log(
+    tx: &Transaction,
+    id: i64,
+    state: &State,
+    effects: (usize, usize),
+    causes: (usize, usize),
+    origins: (usize, usize),
+) -> Result<(), String> {
+    #[derive(Serialize)]
+    struct Batch<'a> {
+        effects: &'a [crate::runtime::Effect],
+        causes: &'a [crate::runtime::effects::Cause],
+        origins: &'a [String],
     }
+    let batch = Batch {
+        effects: state.effects.get(effects.0..effects.1).unwrap_or_default(),
+        causes: state.causes.get(causes.0..causes.1).unwrap_or_default(),
+        origins: state.origins.get(origins.0..origins.1).unwrap_or_default(),
+    };
+    let body = text(&batch)?;
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO log(id, effects, causes, origins, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![id, effects.0 as i64, causes.0 as i64, origins.0 as i64, body])
+    })
+    .map_err(|e| sql_reason(&e))?;
     Ok(())
 }
 
@@ -628,7 +682,7 @@ fn put_job(tx: &Transaction, job: &StoredJob) -> Result<(), String> {
 
 /// Writes the whole state into `conn` in one transaction (the schema included, so a file is
 /// never seen with tables and no state); returns the meta texts written.
-fn fill(conn: &mut Connection, meta: &Meta, state: &State) -> Result<Written, String> {
+fn fill(conn: &mut Connection, meta: &Meta, state: &State) -> Result<(Written, i64), String> {
     let seqs = SeqOf::new(&state.queue);
     let tx = conn.transaction().map_err(|e| sql_reason(&e))?;
     tx.execute_batch(SCHEMA).map_err(|e| sql_reason(&e))?;
@@ -638,9 +692,16 @@ fn fill(conn: &mut Connection, meta: &Meta, state: &State) -> Result<Written, St
     }
     let mut written = Written::default();
     write_meta(&tx, meta, state, &mut written, true)?;
-    append(&tx, "effects", &state.effects, 0)?;
-    append(&tx, "causes", &state.causes, 0)?;
-    append(&tx, "origins", &state.origins, 0)?;
+    let mut log_id = 0;
+    let (mut e, mut c, mut o) = (0, 0, 0);
+    while e < state.effects.len() || c < state.causes.len() || o < state.origins.len() {
+        let end = |from: usize, len: usize| len.min(from + LOG_BATCH);
+        let (e2, c2, o2) =
+            (end(e, state.effects.len()), end(c, state.causes.len()), end(o, state.origins.len()));
+        append_log(&tx, log_id, state, (e, e2), (c, c2), (o, o2))?;
+        (e, c, o) = (e2, c2, o2);
+        log_id += 1;
+    }
     for (kind, rows) in state.entities.iter().enumerate() {
         for (i, row) in rows.iter().enumerate() {
             put_row(&tx, kind, i, row, &seqs)?;
@@ -653,7 +714,7 @@ fn fill(conn: &mut Connection, meta: &Meta, state: &State) -> Result<Written, St
         put_body(&tx, "processes", i64::from(*id), instance)?;
     }
     tx.commit().map_err(|e| sql_reason(&e))?;
-    Ok(written)
+    Ok((written, log_id))
 }
 
 /// The incremental part of a save (see the module comment).
@@ -754,9 +815,18 @@ fn write_diff(tx: &Transaction, synced: &mut Synced, meta: &Meta, state: &State)
     }
 
     // The logs: append.
-    append(tx, "effects", &state.effects, synced.effects)?;
-    append(tx, "causes", &state.causes, synced.causes)?;
-    append(tx, "origins", &state.origins, synced.origins)?;
+    let ends = (state.effects.len(), state.causes.len(), state.origins.len());
+    if ends != (synced.effects, synced.causes, synced.origins) {
+        append_log(
+            tx,
+            synced.log_id,
+            state,
+            (synced.effects, ends.0),
+            (synced.causes, ends.1),
+            (synced.origins, ends.2),
+        )?;
+        synced.log_id += 1;
+    }
     synced.effects = state.effects.len();
     synced.causes = state.causes.len();
     synced.origins = state.origins.len();

@@ -310,8 +310,11 @@ fn the_terminal_completes_stage_names_and_recalls_history() -> Result<(), rexpec
     repl.send_line("name: \"Jean Petit\" }")?;
     repl.exp_string("entity_created title=\"Jean Petit\"")?;
     repl.exp_string("bp> ")?;
-    // Ctrl-C cancels the line being typed; the session goes on.
+    // Ctrl-C cancels the line being typed; the session goes on. (rustyline drops what it has
+    // read past a Ctrl-C, so the next line is sent only once the new prompt is out: the line
+    // is fully echoed before Ctrl-C, and the next `bp> ` is the new prompt.)
     keys(&mut repl, "nonsense words")?;
+    repl.exp_string("nonsense words")?;
     repl.send_control('c')?;
     repl.exp_string("bp> ")?;
     repl.send_line("d1.title")?;
