@@ -22,6 +22,7 @@
 //! Doc comments (`///`) of pipelines, stages, rules and processes are shown under their title.
 
 mod dot;
+mod flow;
 mod mermaid;
 
 use crate::ast::{
@@ -30,6 +31,8 @@ use crate::ast::{
 };
 use crate::fmt::{rule_header, text};
 use crate::syntax::print;
+
+use flow::Flow;
 
 pub use dot::dot;
 pub use mermaid::mermaid;
@@ -351,134 +354,6 @@ impl<'a> Builder<'a> {
     fn edge(&mut self, from: &str, to: &str, label: Vec<String>, kind: EdgeKind) {
         let edge = Edge { from: from.to_string(), to: to.to_string(), label, kind };
         self.diagram.edges.push(edge);
-    }
-}
-
-/// The steps of a process: its waits, moves and stops, branching where control does.
-struct Flow {
-    cluster: String,
-    nodes: Vec<Node>,
-    edges: Vec<Edge>,
-    end: String,
-}
-
-/// Where the flow continues from: a node and the label of the edge that leaves it.
-type Exits = Vec<(String, Vec<String>)>;
-
-impl Flow {
-    /// Draws the steps of `block`, entered from `entries`; returns where the flow continues.
-    fn block(&mut self, block: &Block, mut entries: Exits) -> Exits {
-        for stmt in &block.stmts {
-            if entries.is_empty() {
-                break;
-            }
-            entries = self.stmt(stmt, entries);
-        }
-        entries
-    }
-
-    fn stmt(&mut self, stmt: &Stmt, entries: Exits) -> Exits {
-        match &stmt.kind {
-            StmtKind::WaitDelay { .. }
-            | StmtKind::WaitStage { .. }
-            | StmtKind::WaitUntil { .. } => {
-                let node =
-                    self.node(text::simple_statement(&stmt.kind).unwrap_or_default(), Shape::Wait);
-                self.connect(entries, &node);
-                vec![(node, Vec::new())]
-            }
-            StmtKind::MoveStage { .. } | StmtKind::MovePipeline { .. } | StmtKind::Stop => {
-                // SPEC §4: a move in a process ends it, and so does `stop`.
-                let node =
-                    self.node(text::simple_statement(&stmt.kind).unwrap_or_default(), Shape::Step);
-                self.connect(entries, &node);
-                let end = self.end.clone();
-                self.connect(vec![(node, Vec::new())], &end);
-                Vec::new()
-            }
-            StmtKind::If { branches, otherwise } if has_steps_in(stmt) => {
-                let mut exits = Vec::new();
-                for (position, (condition, block)) in branches.iter().enumerate() {
-                    let word = if position == 0 { "if" } else { "else if" };
-                    let label = format!("{word} {}", print::expr(condition));
-                    exits.extend(self.block(block, labelled(&entries, &label)));
-                }
-                match otherwise {
-                    Some(block) => exits.extend(self.block(block, labelled(&entries, "else"))),
-                    None => exits.extend(labelled(&entries, "else")),
-                }
-                exits
-            }
-            StmtKind::ForEach { name, list, body } if has_steps_in(stmt) => {
-                let label = format!("for each {name} in {}", print::expr(list));
-                let mut exits = self.block(body, labelled(&entries, &label));
-                exits.extend(entries);
-                exits
-            }
-            StmtKind::Parallel { branches } if has_steps_in(stmt) => {
-                // The process goes on when every branch has ended, so a branch without steps
-                // adds no way forward; branches are named only when several have steps.
-                let with_steps: Vec<(usize, &Block)> = branches
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, b)| b.stmts.iter().any(has_steps_in))
-                    .collect();
-                let mut exits = Vec::new();
-                for (position, branch) in &with_steps {
-                    let entries = if with_steps.len() > 1 {
-                        labelled(&entries, &format!("branch {}", position + 1))
-                    } else {
-                        entries.clone()
-                    };
-                    exits.extend(self.block(branch, entries));
-                }
-                exits
-            }
-            _ => entries,
-        }
-    }
-
-    fn node(&mut self, label: String, shape: Shape) -> String {
-        let id = format!("{}_{}", self.cluster, self.nodes.len());
-        self.nodes.push(Node { id: id.clone(), label: vec![label], shape });
-        id
-    }
-
-    fn connect(&mut self, entries: Exits, to: &str) {
-        for (from, label) in entries {
-            self.edges.push(Edge { from, to: to.to_string(), label, kind: EdgeKind::Flow });
-        }
-    }
-}
-
-/// The entries with one more line on their edge labels.
-fn labelled(entries: &Exits, line: &str) -> Exits {
-    entries
-        .iter()
-        .map(|(node, label)| {
-            let mut label = label.clone();
-            label.push(line.to_string());
-            (node.clone(), label)
-        })
-        .collect()
-}
-
-/// Whether a statement is, or contains, a process step (wait, move or stop).
-fn has_steps_in(stmt: &Stmt) -> bool {
-    let any = |block: &Block| block.stmts.iter().any(has_steps_in);
-    match &stmt.kind {
-        StmtKind::WaitDelay { .. }
-        | StmtKind::WaitStage { .. }
-        | StmtKind::WaitUntil { .. }
-        | StmtKind::MoveStage { .. }
-        | StmtKind::MovePipeline { .. }
-        | StmtKind::Stop => true,
-        StmtKind::If { branches, otherwise } => {
-            branches.iter().any(|(_, b)| any(b)) || otherwise.as_ref().is_some_and(any)
-        }
-        StmtKind::ForEach { body, .. } => any(body),
-        StmtKind::Parallel { branches } => branches.iter().any(any),
-        _ => false,
     }
 }
 

@@ -97,6 +97,8 @@ pub struct Engine {
     tz: Tz,
     /// Per `EntityId`: positions of the fields the engine reads by name.
     kinds: Vec<fields::KindInfo>,
+    /// Per `EntityId`: every field's position by name (a cheaper lookup than the model's map).
+    field_index: Vec<fields::FieldIndex>,
     /// Per `ActionId`: its implementation (SPEC §3.7: bound by the action's words).
     actions: Vec<Option<actions::ActionFn>>,
     /// Where the source files are, for `why` (optional).
@@ -128,12 +130,14 @@ impl Engine {
         state.fit_to(&model);
         let tz = state.clock.tz.0;
         let kinds = fields::KindInfo::all(&model);
+        let field_index = fields::FieldIndex::all(&model);
         let actions = actions::bind(&model);
         Engine {
             model,
             state,
             tz,
             kinds,
+            field_index,
             actions,
             sources: None,
             origin: None,

@@ -29,7 +29,6 @@ pub mod symbols;
 #[cfg(test)]
 mod tests;
 
-
 use std::fmt;
 use std::path::{Path, PathBuf};
 

@@ -20,6 +20,7 @@
 //! effect; no job left in the queue. Any mismatch is a failed run (`Failure::Check`).
 
 use std::collections::VecDeque;
+use std::fmt::Write;
 use std::time::Instant;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
@@ -322,8 +323,7 @@ impl Driver {
                     let Some(deal) = effect.entity else { continue };
                     let entered = t0_ms + (i64::from(deal.n) - 1) * self.options.spacing_ms;
                     self.expected.clear();
-                    self.expected.push_str(&deal_title(u64::from(deal.n) - 1));
-                    self.expected.push(' ');
+                    let _ = write!(self.expected, "Deal {} ", deal.n);
                     let problem = if &**to != SUPERVISOR {
                         Some(format!("a notification to `{to}`, not the supervisor"))
                     } else if !text.starts_with(self.expected.as_str()) {

@@ -54,16 +54,16 @@ pub fn run(args: Args, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
 fn export(path: &Path, out: &mut dyn Write) -> Result<(), StoreError> {
     let mut store = store::open(path)?;
     let snapshot = store.load()?.ok_or_else(|| StoreError::new(path, "does not exist"))?;
-    let text = doc::to_text(&snapshot.meta, &snapshot.state).map_err(|e| StoreError::new(path, e))?;
+    let text =
+        doc::to_text(&snapshot.meta, &snapshot.state).map_err(|e| StoreError::new(path, e))?;
     emit(out, &text);
     Ok(())
 }
 
 fn import(file: &Path, path: &Path) -> Result<(), StoreError> {
     store::check_kind(path)?;
-    let snapshot = JsonStore::new(file)
-        .load()?
-        .ok_or_else(|| StoreError::new(file, "does not exist"))?;
+    let snapshot =
+        JsonStore::new(file).load()?.ok_or_else(|| StoreError::new(file, "does not exist"))?;
     if std::fs::symlink_metadata(path).is_ok() {
         return Err(StoreError::new(
             path,

@@ -67,3 +67,27 @@ fn spans_are_erased_from_fingerprints() {
     let debug = "Ident { text: \"a\", span: Span { file: FileId(0), start: 1, end: 2 } }";
     assert_eq!(erase_spans(debug), "Ident { text: \"a\", span: Span }");
 }
+
+#[test]
+fn a_doc_line_that_documents_nothing_never_starts_to() {
+    let cases = [
+        // After a `;` at the start of a line: to the end of the line before.
+        (
+            "pipeline s for Deal {\n  stage a\n  ; /// x\n  stage b\n}\n",
+            "pipeline s for Deal {\n  stage a /// x\n  stage b\n}\n",
+        ),
+        // The line before ends with a comment: to the end of the node's line.
+        (
+            "pipeline s for Deal {\n  stage a // c\n  ; /// x\n  stage b\n}\n",
+            "pipeline s for Deal {\n  stage a // c\n  stage b /// x\n}\n",
+        ),
+        // Above a statement, which takes no doc comment: it stays on its own line.
+        (
+            "process p for Deal manual {\n  /// x\n  stop\n}\n",
+            "process p for Deal manual {\n  /// x\n  stop\n}\n",
+        ),
+    ];
+    for (input, expected) in cases {
+        assert_eq!(format(input), expected, "{input}");
+    }
+}

@@ -97,6 +97,16 @@ pub(crate) fn bind(model: &Model) -> Vec<Option<ActionFn>> {
         .collect()
 }
 
+/// Argument `name` of a call. A call has a handful of arguments: comparing the names is
+/// cheaper than hashing one (the same result: the names are unique).
+fn arg_of<'c>(call: &'c Call, name: &str) -> Option<&'c Arg> {
+    if call.args.len() <= 8 {
+        call.args.iter().find(|(k, _)| k.as_str() == name).map(|(_, a)| a)
+    } else {
+        call.args.get(name)
+    }
+}
+
 impl Engine {
     /// Runs an action call.
     pub(crate) fn call_action(&mut self, ctx: &mut Ctx, call: &Call) -> RtResult<Option<Value>> {
@@ -121,7 +131,7 @@ impl Engine {
 
     /// The value of argument `name`, or `None` when it is neither given nor defaulted.
     pub(crate) fn arg_value(&self, ctx: &Ctx, call: &Call, name: &str) -> RtResult<Option<Value>> {
-        let Some(arg) = call.args.get(name) else { return Ok(None) };
+        let Some(arg) = arg_of(call, name) else { return Ok(None) };
         self.arg_to_value(ctx, arg).map(Some)
     }
 
@@ -166,7 +176,7 @@ impl Engine {
 
     /// Why argument `name` has no value: `Alice Martin has no supervisor`.
     fn why_missing(&self, ctx: &Ctx, call: &Call, name: &str) -> String {
-        if let Some(Arg::Expr(e)) = call.args.get(name) {
+        if let Some(Arg::Expr(e)) = arg_of(call, name) {
             match &e.kind {
                 ExprKind::Field(base, field) => {
                     if let Ok(base) = self.eval_expr(ctx, base) {
@@ -245,7 +255,7 @@ impl Engine {
 
     /// A keyword argument (`type: call`, `to: contact`, `order: random`).
     pub(crate) fn keyword<'c>(&self, call: &'c Call, name: &str) -> Option<&'c str> {
-        match call.args.get(name) {
+        match arg_of(call, name) {
             Some(Arg::Keyword(k)) => Some(k),
             _ => None,
         }

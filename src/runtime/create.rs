@@ -50,17 +50,16 @@ impl Engine {
         let Some((_, def)) = model.entities.get_index(kind.index()) else {
             return Err("unknown entity kind".to_string());
         };
-        // The given values by position; every other field takes its default below.
+        // The given values with their positions; every other field takes its default below.
         let count = def.fields.len();
-        let mut values: Vec<Value> = Vec::with_capacity(count);
-        values.resize_with(count, || Value::None);
+        let mut given_values: Vec<(usize, Value)> = Vec::with_capacity(given.len());
         let mut given_at = Given::new(count);
         for (name, value) in given {
-            match def.fields.get_index_of(name.as_str()) {
+            match self.field_index_of(kind, name.as_str()) {
                 Some(pos) if !matches!(name.as_str(), "id" | "stage" | "pipeline") => {
-                    if !value.is_none() {
-                        values[pos] = self.coerce(value, &def.fields[pos].ty);
+                    if !value.is_none() && !given_at.get(pos) {
                         given_at.set(pos);
+                        given_values.push((pos, value));
                     }
                 }
                 _ => {
@@ -74,8 +73,10 @@ impl Engine {
         }
         let stage = self.initial_stage(kind, pipeline, stage)?;
         let info = *self.kind_info(kind);
+        // Built in field order by pushing: no placeholder to drop and overwrite.
+        let mut values: Vec<Value> = Vec::with_capacity(count);
         for (pos, (name, field)) in def.fields.iter().enumerate() {
-            values[pos] = match pos {
+            let value = match pos {
                 // The id is computed when read (`deal:1`), never stored.
                 _ if Some(pos) == info.id => Value::None,
                 _ if Some(pos) == info.stage && stage.is_some() => {
@@ -84,7 +85,13 @@ impl Engine {
                 _ if Some(pos) == info.pipeline && stage.is_some() => {
                     stage.map_or(Value::None, |s| Value::Pipeline(s.pipeline))
                 }
-                _ if given_at.get(pos) => continue,
+                _ if given_at.get(pos) => {
+                    let at = given_values.iter().position(|(p, _)| *p == pos);
+                    match at.map(|i| given_values.swap_remove(i)) {
+                        Some((_, value)) => self.coerce(value, &field.ty),
+                        None => Value::None,
+                    }
+                }
                 _ => match &field.default {
                     Some(FieldDefault::Literal(lit)) => self.coerce(self.literal(lit), &field.ty),
                     Some(FieldDefault::Now) => Value::DateTime(self.state.clock.now),
@@ -95,6 +102,7 @@ impl Engine {
                     None => Value::None,
                 },
             };
+            values.push(value);
         }
         Ok((values.into_boxed_slice(), stage))
     }

@@ -13,7 +13,7 @@ use rust_decimal::Decimal;
 use super::calendar;
 use super::exec::{Ctx, RtError, RtResult};
 use super::value::{
-    datetime_text, decimal_shortest, duration_minutes, duration_text, money_text, pipeline_name,
+    datetime_text, decimal_shortest, duration_minutes, duration_text, pipeline_name,
     round_division, round_money, stage_id, stage_title, EntityRef, Value,
 };
 use super::{CommandError, Engine};
@@ -75,8 +75,10 @@ impl Engine {
                     match part {
                         TemplatePart::Text(t) => out.push_str(t),
                         TemplatePart::Expr(x) => {
-                            let v = self.eval_depth(ctx, x, depth)?;
-                            self.render_into(&mut out, &v);
+                            if !self.render_item_field(ctx, x, &mut out) {
+                                let v = self.eval_depth(ctx, x, depth)?;
+                                self.render_into(&mut out, &v);
+                            }
                         }
                     }
                 }
@@ -88,6 +90,25 @@ impl Engine {
             (Type::Money, Value::Number(d)) => Value::Money(d),
             (_, v) => v,
         })
+    }
+
+    /// The common template part `{{deal.title}}` (a stored field of the live item), rendered
+    /// from the row without copying the value; false (nothing written) for any other part,
+    /// which the caller evaluates. Renders exactly what evaluating the part would.
+    fn render_item_field(&self, ctx: &Ctx, x: &Expr, out: &mut String) -> bool {
+        let ExprKind::Field(base, name) = &x.kind else { return false };
+        let (ExprKind::Item, Some(item)) = (&base.kind, ctx.item) else { return false };
+        let Some(row) = self.state.live(item) else { return false };
+        let Some(pos) = self.field_index_of(item.entity, name) else { return false };
+        if Some(pos) == self.kind_info(item.entity).id {
+            return false;
+        }
+        match (x.ty.base(), row.fields.get(pos)) {
+            (_, None) => {}
+            (Type::Money, Some(Value::Number(d))) => super::value::push_money(out, *d),
+            (_, Some(v)) => self.render_into(out, v),
+        }
+        true
     }
 
     pub(crate) fn literal(&self, lit: &Literal) -> Value {
@@ -123,8 +144,11 @@ impl Engine {
                 Ok(self.responsible_of(item).map_or(Value::None, Value::User))
             }
             ("supervisor", Some(item)) => {
-                let resp = self.responsible_of(item);
-                Ok(resp.map_or(Value::None, |u| self.user_field(&u, "supervisor")))
+                let responsible = self.kind_info(item.entity).responsible;
+                Ok(match self.field_at_ref(item, responsible) {
+                    Some(Value::User(u)) => self.user_field(u, "supervisor"),
+                    _ => Value::None,
+                })
             }
             _ => Err(RtError::new(format!("`{name}` is not defined here"))),
         }
@@ -303,7 +327,7 @@ impl Engine {
             Value::None => {}
             Value::Bool(b) => out.push_str(if *b { "yes" } else { "no" }),
             Value::Number(d) => out.push_str(&decimal_shortest(*d)),
-            Value::Money(d) => out.push_str(&money_text(*d)),
+            Value::Money(d) => super::value::push_money(out, *d),
             Value::Text(t) => out.push_str(t),
             Value::Duration(d) => out.push_str(&duration_text(d)),
             Value::Date(d) => out.push_str(&d.format("%Y-%m-%d").to_string()),

@@ -52,6 +52,78 @@ impl KindInfo {
     }
 }
 
+/// The positions of one entity kind's fields by name: a small open-addressing table keyed by
+/// an FNV-1a hash. Field reads by name (`deal.title` in a template, `create`'s given fields)
+/// are on the engine's hot path; the model's `IndexMap` hashes with SipHash, which cost more
+/// than the rest of the read.
+#[derive(Clone, Debug, Default)]
+pub struct FieldIndex {
+    /// `(hash, position + 1)`; position 0 marks an empty slot. The length is a power of two.
+    slots: Box<[(u32, u32)]>,
+    names: Box<[Box<str>]>,
+}
+
+impl FieldIndex {
+    /// One index per entity kind of `model`, by `EntityId`.
+    pub fn all(model: &Model) -> Vec<FieldIndex> {
+        model.entities.values().map(|def| FieldIndex::new(def.fields.keys())).collect()
+    }
+
+    pub fn new<S: AsRef<str>>(names: impl IntoIterator<Item = S>) -> FieldIndex {
+        let names: Box<[Box<str>]> = names.into_iter().map(|n| Box::from(n.as_ref())).collect();
+        let size = (names.len() * 2).next_power_of_two().max(4);
+        let mut slots = vec![(0u32, 0u32); size].into_boxed_slice();
+        for (pos, name) in names.iter().enumerate() {
+            let hash = fnv1a(name);
+            let mut i = hash as usize & (size - 1);
+            // The first name wins, as in the model's map (names are unique there anyway).
+            loop {
+                let slot = &mut slots[i];
+                if slot.1 == 0 {
+                    *slot = (hash, pos as u32 + 1);
+                    break;
+                }
+                if slot.0 == hash && *names[slot.1 as usize - 1] == **name {
+                    break;
+                }
+                i = (i + 1) & (size - 1);
+            }
+        }
+        FieldIndex { slots, names }
+    }
+
+    /// The position of field `name`.
+    pub fn get(&self, name: &str) -> Option<usize> {
+        let size = self.slots.len();
+        if size == 0 {
+            return None;
+        }
+        let hash = fnv1a(name);
+        let mut i = hash as usize & (size - 1);
+        for _ in 0..size {
+            let (h, pos) = self.slots[i];
+            if pos == 0 {
+                return None;
+            }
+            let pos = pos as usize - 1;
+            if h == hash && self.names.get(pos).is_some_and(|n| **n == *name) {
+                return Some(pos);
+            }
+            i = (i + 1) & (size - 1);
+        }
+        None
+    }
+}
+
+/// FNV-1a, 32 bits: fast on the short ASCII names of fields.
+fn fnv1a(s: &str) -> u32 {
+    let mut hash: u32 = 0x811c_9dc5;
+    for b in s.bytes() {
+        hash = (hash ^ u32::from(b)).wrapping_mul(0x0100_0193);
+    }
+    hash
+}
+
 impl Engine {
     // -----------------------------------------------------------------------------------------
     // Users
@@ -111,10 +183,14 @@ impl Engine {
 
     /// A field by name (`None` when the entity or field does not exist).
     pub(crate) fn read_field(&self, r: EntityRef, name: &str) -> Option<Value> {
-        let def = self.model.entities.get_index(r.entity.index())?.1;
-        let pos = def.fields.get_index_of(name)?;
+        let pos = self.field_index_of(r.entity, name)?;
         self.state.live(r)?;
         Some(self.field_at(r, Some(pos)))
+    }
+
+    /// The position of field `name` of entity kind `kind`.
+    pub(crate) fn field_index_of(&self, kind: EntityId, name: &str) -> Option<usize> {
+        self.field_index.get(kind.index())?.get(name)
     }
 
     /// The item's current stage.

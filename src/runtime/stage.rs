@@ -309,12 +309,31 @@ impl Engine {
     ) -> Result<(Millis, Option<u32>), String> {
         let now = self.state.clock.now;
         let Some(wh) = working else {
+            if let Some(due) = self.add_elapsed_utc(now, delay) {
+                return Ok((due, None));
+            }
             return Ok((calendar::add_calendar(now, delay, self.tz).timestamp_millis(), None));
         };
         let cal = self.working_calendar(item, wh);
         let end = calendar::add_working(now, delay, &cal).map_err(|e| e.to_string())?;
         let index = self.model.calendars.get_index_of(cal.name.as_str()).map(|i| i as u32);
         Ok((end.timestamp_millis(), index))
+    }
+
+    /// `calendar::add_calendar` when the clock's timezone is UTC, where a day is always 24
+    /// hours: plain millisecond arithmetic, `None` (use `add_calendar`) in any other timezone
+    /// or when the result or the intermediate moment after the days leaves chrono's range.
+    fn add_elapsed_utc(&self, now: chrono::DateTime<chrono::Utc>, d: &crate::ast::Duration) -> Option<Millis> {
+        if self.tz != chrono_tz::Tz::UTC {
+            return None;
+        }
+        let days = d.weeks.checked_mul(7)?.checked_add(d.days)?;
+        let minutes = d.hours.checked_mul(60)?.checked_add(d.minutes)?;
+        let after_days = now.timestamp_millis().checked_add(days.checked_mul(86_400_000)?)?;
+        let due = after_days.checked_add(minutes.checked_mul(60_000)?)?;
+        chrono::DateTime::from_timestamp_millis(after_days)?;
+        chrono::DateTime::from_timestamp_millis(due)?;
+        Some(due)
     }
 
     /// The calendar that counts working time for `item` now.
@@ -333,10 +352,11 @@ impl Engine {
     /// Step 2: completes the open auto-complete activities created in the stage left.
     fn autocomplete_activities(&mut self, item: EntityRef, left: StageRef) {
         let Some(kind) = self.model.entity_id("Activity") else { return };
-        let Some(completed) = self.model.entity(kind).fields.get_index_of("completed") else {
-            return;
-        };
         let count = self.state.count(kind);
+        if count == 0 {
+            return;
+        }
+        let Some(completed) = self.field_index_of(kind, "completed") else { return };
         for n in 1..=count {
             let r = EntityRef::new(kind, n);
             let matches = self.state.live(r).is_some_and(|row| {

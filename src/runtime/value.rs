@@ -190,12 +190,54 @@ pub fn decimal_shortest(d: Decimal) -> String {
 
 /// Money with two decimals: `1200.00` (SPEC §6.6).
 pub fn money_text(d: Decimal) -> String {
+    let mut out = String::new();
+    push_money(&mut out, d);
+    out
+}
+
+/// Appends [`money_text`] to `out`: digits written directly when the amount has fewer than
+/// 19 digits, `Decimal`'s own formatting otherwise.
+pub fn push_money(out: &mut String, d: Decimal) {
     let mut m = round_money(d);
     m.rescale(2);
     if m.is_zero() {
-        m = Decimal::new(0, 2);
+        out.push_str("0.00");
+        return;
     }
-    m.to_string()
+    let cents = m.mantissa();
+    match u64::try_from(cents.unsigned_abs()) {
+        Ok(abs) if m.scale() == 2 => {
+            if cents < 0 {
+                out.push('-');
+            }
+            push_u64(out, abs / 100);
+            let frac = (abs % 100) as u8;
+            out.push('.');
+            out.push(char::from(b'0' + frac / 10));
+            out.push(char::from(b'0' + frac % 10));
+        }
+        _ => {
+            use std::fmt::Write;
+            let _ = write!(out, "{m}");
+        }
+    }
+}
+
+/// Appends the decimal digits of `n`.
+fn push_u64(out: &mut String, mut n: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &b in &buf[i..] {
+        out.push(char::from(b));
+    }
 }
 
 /// A duration as text: `2 days 3 hours`, `1 day`, `30 minutes`; zero is `0 minutes`.

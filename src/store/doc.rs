@@ -140,8 +140,8 @@ pub fn from_json(doc: Json) -> Result<Snapshot, String> {
     let state = doc.remove("state").ok_or("malformed state: `state` is missing")?;
     doc.remove("format");
     doc.remove("version");
-    let meta: Meta = serde_json::from_value(Json::Object(doc))
-        .map_err(|e| format!("malformed state: {e}"))?;
+    let meta: Meta =
+        serde_json::from_value(Json::Object(doc)).map_err(|e| format!("malformed state: {e}"))?;
     let state = state_from_json(state).map_err(|e| format!("malformed state: {e}"))?;
     Ok(Snapshot { meta, state })
 }

@@ -101,8 +101,12 @@ pub fn remap(
     }
     for booking in state.bookings.values_mut() {
         booking.item = mapper.entity(booking.item);
-        for v in [&mut booking.service, &mut booking.start, &mut booking.duration, &mut booking.employees]
-        {
+        for v in [
+            &mut booking.service,
+            &mut booking.start,
+            &mut booking.duration,
+            &mut booking.employees,
+        ] {
             mapper.value(v);
         }
     }
@@ -134,12 +138,20 @@ pub fn remap(
     }
     let heads: Vec<(EntityRef, u64)> = heads
         .into_iter()
-        .filter_map(|(item, seq)| Some((mapper.remap.entity_of(item.entity).map(|e| EntityRef::new(e, item.n))?, follow(Some(seq))?)))
+        .filter_map(|(item, seq)| {
+            Some((
+                mapper.remap.entity_of(item.entity).map(|e| EntityRef::new(e, item.n))?,
+                follow(Some(seq))?,
+            ))
+        })
         .collect();
     state.queue = rebuild_queue(next_seq, kept, &heads, &mut state);
 
     if !fatal.is_empty() || (!orphans.is_empty() && migrate.is_none()) {
-        return Err(MigrationError { orphans: orphans.into_iter().map(|(w, _)| w).collect(), fatal });
+        return Err(MigrationError {
+            orphans: orphans.into_iter().map(|(w, _)| w).collect(),
+            fatal,
+        });
     }
     let mut notes = Vec::new();
     match migrate {
@@ -163,7 +175,12 @@ pub fn remap(
 }
 
 /// A queue of `jobs` (sequence order) with the items' heads set.
-fn rebuild_queue(next_seq: u64, mut jobs: Vec<StoredJob>, heads: &[(EntityRef, u64)], state: &mut State) -> Queue {
+fn rebuild_queue(
+    next_seq: u64,
+    mut jobs: Vec<StoredJob>,
+    heads: &[(EntityRef, u64)],
+    state: &mut State,
+) -> Queue {
     jobs.sort_by_key(|j| j.seq);
     let slot_of: std::collections::HashMap<u64, u32> =
         jobs.iter().enumerate().map(|(i, j)| (j.seq, i as u32)).collect();
@@ -271,7 +288,9 @@ impl Mapper<'_> {
             for (i, mut row) in rows.into_iter().enumerate() {
                 let id = self.old_id(EntityRef::new(old_kind, i as u32 + 1));
                 let mut values = vec![Value::None; count];
-                for (pos, mut value) in std::mem::take(&mut row.fields).into_vec().into_iter().enumerate() {
+                for (pos, mut value) in
+                    std::mem::take(&mut row.fields).into_vec().into_iter().enumerate()
+                {
                     let name = names.get(pos).map_or("?", String::as_str);
                     match fields.get(pos).copied().flatten() {
                         Some(new_pos) if new_pos < count => {
@@ -410,7 +429,11 @@ impl Mapper<'_> {
             }
             JobKind::Enter { item, stage } => {
                 let what = || {
-                    format!("{}: entry into stage `{}`", self.old_id(*item), self.old.stage_name(*stage))
+                    format!(
+                        "{}: entry into stage `{}`",
+                        self.old_id(*item),
+                        self.old.stage_name(*stage)
+                    )
                 };
                 let new_stage = self.remap.stage_of(*stage).ok_or_else(what)?;
                 *item = item_of(*item).ok_or_else(what)?;
@@ -418,7 +441,11 @@ impl Mapper<'_> {
             }
             JobKind::Start { process, item } => {
                 let what = || {
-                    format!("{}: start of process `{}`", self.old_id(*item), self.old.process_name(*process))
+                    format!(
+                        "{}: start of process `{}`",
+                        self.old_id(*item),
+                        self.old.process_name(*process)
+                    )
                 };
                 let new_process = self.remap.process_of(*process).ok_or_else(what)?;
                 *item = item_of(*item).ok_or_else(what)?;
@@ -426,13 +453,17 @@ impl Mapper<'_> {
             }
             JobKind::WakeStage { instance, stage } => {
                 let what = || {
-                    format!("process:{instance}: wake-up on stage `{}`", self.old.stage_name(*stage))
+                    format!(
+                        "process:{instance}: wake-up on stage `{}`",
+                        self.old.stage_name(*stage)
+                    )
                 };
                 *stage = self.remap.stage_of(*stage).ok_or_else(what)?;
             }
             JobKind::Event(event) => {
                 let what = || {
-                    let words = self.old.events.get(event.event.index()).map_or("?", String::as_str);
+                    let words =
+                        self.old.events.get(event.event.index()).map_or("?", String::as_str);
                     format!("{}: event `{words}`", self.old_id(event.item))
                 };
                 let new_event = self.remap.event_of(event.event).ok_or_else(what)?;

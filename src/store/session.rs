@@ -26,7 +26,10 @@ use crate::Compilation;
 pub enum OpenError {
     Store(StoreError),
     /// The state names things this program no longer declares.
-    Migration { path: std::path::PathBuf, error: MigrationError },
+    Migration {
+        path: std::path::PathBuf,
+        error: MigrationError,
+    },
 }
 
 impl From<StoreError> for OpenError {
@@ -94,7 +97,11 @@ pub struct Session {
 
 impl Session {
     /// Opens the state at `path` (created at the first save when missing) for `model`.
-    pub fn open(path: &Path, model: &Arc<Model>, migrate: Option<Migrate>) -> Result<Session, OpenError> {
+    pub fn open(
+        path: &Path,
+        model: &Arc<Model>,
+        migrate: Option<Migrate>,
+    ) -> Result<Session, OpenError> {
         Session::with_store(super::open(path)?, model, migrate)
     }
 
@@ -175,7 +182,11 @@ impl Session {
 
     /// A command was applied (`index`: its position in the scenario, or `None` for work
     /// outside a scenario such as `--until`): records progress and aliases, then saves.
-    pub fn command_done(&mut self, runner: &Runner, index: Option<usize>) -> Result<(), StoreError> {
+    pub fn command_done(
+        &mut self,
+        runner: &Runner,
+        index: Option<usize>,
+    ) -> Result<(), StoreError> {
         if let (Some(hash), Some(index)) = (&self.scenario, index) {
             self.meta.scenarios.entry(hash.clone()).or_default().applied = index + 1;
         }
@@ -222,8 +233,9 @@ impl Session {
         if aliases.len() == self.aliases_seen {
             return;
         }
+        // Aliases are bound once and appended: only the tail is new.
         let model = runner.model();
-        for (alias, entity) in aliases {
+        for (alias, entity) in aliases.iter().skip(self.aliases_seen) {
             if !self.meta.aliases.contains_key(alias) {
                 self.meta.aliases.insert(alias.clone(), entity.id(model));
             }

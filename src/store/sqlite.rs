@@ -4,12 +4,13 @@
 //!
 //! ```sql
 //! meta(key PRIMARY KEY, value)      -- format, version, program_hash, symbols, scenarios,
-//!                                   -- aliases, inert, core (clock, rng, users, counters …)
+//!                                   -- inert, core (clock, rng, users, counters …)
 //! log(id PRIMARY KEY, effects, causes, origins, body)
 //!                                   -- append-only: per command, the effects, `why` causes
 //!                                   -- and command texts it added (the columns: where each
 //!                                   -- list starts), one row so a command touches one page
 //! rows(kind, n, body)               -- one entity per row
+//! aliases(id PRIMARY KEY, name, entity) -- scenario aliases in binding order, append-only
 //! jobs(seq PRIMARY KEY, body)       -- pending jobs: due, next link, job
 //! processes(id PRIMARY KEY, body)   -- waiting process instances
 //! ```
@@ -38,8 +39,8 @@ use super::doc::{self, SeqOf, StoredJob};
 use super::{io_reason, Meta, Snapshot, Store, StoreError, FORMAT, SCHEMA_VERSION};
 use crate::runtime::effects::{CauseKind, EffectKind};
 use crate::runtime::queue::{Millis, QueueChange};
-use crate::runtime::state::{Booking, Clock, Details, UserRow};
 use crate::runtime::rng::Rng;
+use crate::runtime::state::{Booking, Clock, Details, UserRow};
 use crate::runtime::{EntityRef, State};
 
 /// `PRAGMA application_id` of a bp state ("bpST").
@@ -52,11 +53,12 @@ CREATE TABLE IF NOT EXISTS log(id INTEGER PRIMARY KEY, effects INTEGER NOT NULL,
                                body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS rows(kind INTEGER NOT NULL, n INTEGER NOT NULL, body TEXT NOT NULL,
                                 PRIMARY KEY(kind, n)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS aliases(id INTEGER PRIMARY KEY, name TEXT NOT NULL, entity TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS jobs(seq INTEGER PRIMARY KEY, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS processes(id INTEGER PRIMARY KEY, body TEXT NOT NULL);
 ";
 
-const TABLES: [&str; 5] = ["meta", "log", "rows", "jobs", "processes"];
+const TABLES: [&str; 6] = ["meta", "log", "rows", "jobs", "processes", "aliases"];
 
 /// How many log entries a full write puts in one `log` row.
 const LOG_BATCH: usize = 4096;
@@ -183,12 +185,19 @@ impl SqliteStore {
             .map(|n| n > 0)
             .map_err(|e| self.sql_error(e))?;
         if !has_meta {
-            return Err(self.error("a SQLite database, but not a bp state (it has no `meta` table)"));
+            return Err(
+                self.error("a SQLite database, but not a bp state (it has no `meta` table)")
+            );
         }
         let value = |key: &str| -> Result<Option<String>, StoreError> {
             conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
                 .optional()
-                .map_err(|e| self.error(format!("a SQLite database, but not a bp state ({})", sql_reason(&e))))
+                .map_err(|e| {
+                    self.error(format!(
+                        "a SQLite database, but not a bp state ({})",
+                        sql_reason(&e)
+                    ))
+                })
         };
         let format = value("format")?.and_then(|t| serde_json::from_str::<Json>(&t).ok());
         let version = value("version")?.and_then(|t| serde_json::from_str::<Json>(&t).ok());
@@ -226,6 +235,20 @@ impl SqliteStore {
                 meta.insert(key, value);
             }
         }
+        let mut aliases = Map::new();
+        {
+            let mut stmt = conn
+                .prepare("SELECT name, entity FROM aliases ORDER BY id")
+                .map_err(sql(&malformed))?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+                .map_err(sql(&malformed))?;
+            for row in rows {
+                let (name, entity) = row.map_err(sql(&malformed))?;
+                aliases.insert(name, Json::String(entity));
+            }
+        }
+        meta.insert("aliases".into(), Json::Object(aliases));
         let Some(Json::Object(mut state)) = meta.remove("core") else {
             return Err(malformed("meta `core` is missing".into()));
         };
@@ -237,12 +260,16 @@ impl SqliteStore {
             state.insert(table.into(), Json::Array(list));
         }
         let mut processes = Map::new();
-        for (id, body) in read_keyed(conn, "SELECT id, body FROM processes ORDER BY id").map_err(&malformed)? {
+        for (id, body) in
+            read_keyed(conn, "SELECT id, body FROM processes ORDER BY id").map_err(&malformed)?
+        {
             processes.insert(id.to_string(), body);
         }
         state.insert("processes".into(), Json::Object(processes));
         let mut jobs = Vec::new();
-        for (seq, body) in read_keyed(conn, "SELECT seq, body FROM jobs ORDER BY seq").map_err(&malformed)? {
+        for (seq, body) in
+            read_keyed(conn, "SELECT seq, body FROM jobs ORDER BY seq").map_err(&malformed)?
+        {
             let Json::Object(mut job) = body else {
                 return Err(malformed(format!("job {seq} is not an object")));
             };
@@ -261,7 +288,8 @@ impl SqliteStore {
     /// Rewrites the whole file in one transaction. A file that does not exist yet is built
     /// beside it under a temporary name and renamed into place, so it appears complete.
     fn write_full(&mut self, meta: &Meta, state: &State) -> Result<(), StoreError> {
-        let cannot = |path: &Path, m: String| StoreError::new(path, format!("cannot be written: {m}"));
+        let cannot =
+            |path: &Path, m: String| StoreError::new(path, format!("cannot be written: {m}"));
         let (written, log_id) = if self.conn.is_none() && !self.path.exists() {
             let temp = sibling(&self.path, &format!(".{}.tmp", std::process::id()));
             let _ = std::fs::remove_file(&temp);
@@ -327,7 +355,9 @@ impl SqliteStore {
             drop(tx);
             return Err(StoreError::new(&path, format!("cannot be written: {m}")));
         }
-        tx.commit().map_err(|e| StoreError::new(&path, format!("cannot be written: {}", sql_reason(&e))))?;
+        tx.commit().map_err(|e| {
+            StoreError::new(&path, format!("cannot be written: {}", sql_reason(&e)))
+        })?;
         self.synced = Some(synced);
         Ok(())
     }
@@ -346,7 +376,8 @@ impl Store for SqliteStore {
         let snapshot = self.read()?;
         // The file now holds exactly this state: later commands write only their changes.
         let seqs = SeqOf::new(&snapshot.state.queue);
-        let dues = snapshot.state.queue.entries().iter().map(|(due, seq, ..)| (*seq, *due)).collect();
+        let dues =
+            snapshot.state.queue.entries().iter().map(|(due, seq, ..)| (*seq, *due)).collect();
         snapshot.state.queue.changes().enable();
         snapshot.state.touched.enable();
         let written = Written::of(&snapshot.meta, &snapshot.state).unwrap_or_default();
@@ -387,7 +418,9 @@ impl Store for SqliteStore {
 fn open_writer(path: &Path) -> rusqlite::Result<Connection> {
     let conn = Connection::open_with_flags(
         path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     if let Ok(v) = std::env::var("BP_PAGE_SIZE") {
         conn.pragma_update(None, "page_size", v.parse::<i64>().unwrap_or(4096))?;
@@ -418,22 +451,24 @@ fn sql_reason(e: &rusqlite::Error) -> String {
         rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::NotADatabase => {
             "not a SQLite database, not a bp state".to_string()
         }
-        rusqlite::Error::SqliteFailure(f, _)
-            if f.code == rusqlite::ErrorCode::DatabaseCorrupt =>
-        {
+        rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::DatabaseCorrupt => {
             "damaged SQLite database (database disk image is malformed)".to_string()
         }
         other => other.to_string(),
     }
 }
 
-fn sql<'a>(malformed: &'a impl Fn(String) -> StoreError) -> impl Fn(rusqlite::Error) -> StoreError + 'a {
+fn sql<'a>(
+    malformed: &'a impl Fn(String) -> StoreError,
+) -> impl Fn(rusqlite::Error) -> StoreError + 'a {
     move |e| malformed(sql_reason(&e))
 }
 
 fn read_rows(conn: &Connection) -> Result<Json, String> {
     let mut kinds: Vec<Json> = Vec::new();
-    let mut stmt = conn.prepare("SELECT kind, n, body FROM rows ORDER BY kind, n").map_err(|e| sql_reason(&e))?;
+    let mut stmt = conn
+        .prepare("SELECT kind, n, body FROM rows ORDER BY kind, n")
+        .map_err(|e| sql_reason(&e))?;
     let rows = stmt
         .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?)))
         .map_err(|e| sql_reason(&e))?;
@@ -469,7 +504,9 @@ fn read_log(conn: &Connection) -> Result<([Vec<Json>; 3], i64), String> {
         let (id, starts, body) = row.map_err(|e| sql_reason(&e))?;
         let mut body: serde_json::Map<String, Json> =
             serde_json::from_str(&body).map_err(|e| format!("log {id}: {e}"))?;
-        for ((name, list), start) in ["effects", "causes", "origins"].iter().zip(&mut lists).zip(starts) {
+        for ((name, list), start) in
+            ["effects", "causes", "origins"].iter().zip(&mut lists).zip(starts)
+        {
             if start != list.len() as i64 {
                 return Err(format!("log {id}: {name} start at {start}, expected {}", list.len()));
             }
@@ -515,12 +552,21 @@ struct Core<'a> {
 
 /// `State` fields stored in tables of their own (the rest is `Core`).
 #[cfg(test)]
-pub(super) const TABLE_FIELDS: [&str; 6] = ["entities", "effects", "causes", "origins", "queue", "processes"];
+pub(super) const TABLE_FIELDS: [&str; 6] =
+    ["entities", "effects", "causes", "origins", "queue", "processes"];
 /// `State` fields stored in `core`.
 #[cfg(test)]
 pub(super) const CORE_FIELDS: [&str; 10] = [
-    "clock", "rng", "users", "last_seq", "last_instance", "last_token", "cursors", "details",
-    "bookings", "started",
+    "clock",
+    "rng",
+    "users",
+    "last_seq",
+    "last_instance",
+    "last_token",
+    "cursors",
+    "details",
+    "bookings",
+    "started",
 ];
 
 fn core_of(state: &State) -> Core<'_> {
@@ -599,10 +645,14 @@ fn write_meta(
         put("scenarios", text(&meta.scenarios)?)?;
         written.scenarios = meta.scenarios.clone();
     }
-    if all || written.aliases != meta.aliases.len() {
-        put("aliases", text(&meta.aliases)?)?;
-        written.aliases = meta.aliases.len();
+    // Aliases only grow: append the new ones (a scenario of N creates binds N aliases).
+    let from = if all { 0 } else { written.aliases };
+    for (i, (name, entity)) in meta.aliases.iter().enumerate().skip(from) {
+        tx.prepare_cached("INSERT OR REPLACE INTO aliases(id, name, entity) VALUES (?1, ?2, ?3)")
+            .and_then(|mut s| s.execute(params![i as i64, name, entity]))
+            .map_err(|e| sql_reason(&e))?;
     }
+    written.aliases = meta.aliases.len();
     if all || written.inert != meta.inert.len() {
         put("inert", text(&meta.inert)?)?;
         written.inert = meta.inert.len();
@@ -718,7 +768,12 @@ fn fill(conn: &mut Connection, meta: &Meta, state: &State) -> Result<(Written, i
 }
 
 /// The incremental part of a save (see the module comment).
-fn write_diff(tx: &Transaction, synced: &mut Synced, meta: &Meta, state: &State) -> Result<(), String> {
+fn write_diff(
+    tx: &Transaction,
+    synced: &mut Synced,
+    meta: &Meta,
+    state: &State,
+) -> Result<(), String> {
     // Jobs: replay the queue's changes.
     let mut write: HashMap<u64, crate::runtime::queue::JobHandle> = HashMap::new();
     let mut delete: BTreeSet<u64> = BTreeSet::new();
@@ -785,7 +840,8 @@ fn write_diff(tx: &Transaction, synced: &mut Synced, meta: &Meta, state: &State)
     }
     for effect in state.effects.iter().skip(synced.effects) {
         match effect.kind {
-            EffectKind::ProcessStarted { instance, .. } | EffectKind::ProcessFinished { instance, .. } => {
+            EffectKind::ProcessStarted { instance, .. }
+            | EffectKind::ProcessFinished { instance, .. } => {
                 instances.insert(instance);
             }
             _ => {}

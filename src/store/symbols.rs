@@ -152,10 +152,7 @@ impl Remap {
             .zip(&entity)
             .map(|(e, new_id)| {
                 let target = new_id.and_then(|id| new.entities.get(id.index()));
-                e.fields
-                    .iter()
-                    .map(|f| target.and_then(|t| position(&t.fields, f)))
-                    .collect()
+                e.fields.iter().map(|f| target.and_then(|t| position(&t.fields, f))).collect()
             })
             .collect();
         let pipeline: Vec<Option<PipelineId>> = old
@@ -179,7 +176,11 @@ impl Remap {
                 .iter()
                 .map(|e| position(&new.events, e).map(|i| EventId(i as u32)))
                 .collect(),
-            calendar: old.calendars.iter().map(|c| position(&new.calendars, c).map(|i| i as u32)).collect(),
+            calendar: old
+                .calendars
+                .iter()
+                .map(|c| position(&new.calendars, c).map(|i| i as u32))
+                .collect(),
             ..Remap::default()
         };
         for (p, old_pipeline) in old.pipelines.iter().enumerate() {

@@ -65,7 +65,8 @@ fn core_and_tables_cover_every_state_field() {
     // The SQLite store writes `State` in pieces; a field added to `State` must be added to
     // one of the two lists (and to `sqlite::Core`), or it would be lost.
     let value = serde_json::to_value(crate::runtime::State::new()).expect("json");
-    let fields: BTreeSet<&str> = value.as_object().expect("object").keys().map(String::as_str).collect();
+    let fields: BTreeSet<&str> =
+        value.as_object().expect("object").keys().map(String::as_str).collect();
     let stored: BTreeSet<&str> =
         sqlite::CORE_FIELDS.iter().chain(sqlite::TABLE_FIELDS.iter()).copied().collect();
     assert_eq!(fields, stored);
@@ -142,8 +143,10 @@ fn ids_map_by_name_across_versions() {
 fn a_remapped_state_keeps_its_timers_on_their_renumbered_rules() {
     let old = compile(PROGRAM);
     let runner = run(&old, SCENARIO);
-    let mut snapshot = Snapshot { meta: meta_of(&old.model), state: runner.engine().state().clone() };
-    let newer = format!("pipeline leads for Lead {{\n  stage open\n  stage done success\n}}\n{PROGRAM}");
+    let mut snapshot =
+        Snapshot { meta: meta_of(&old.model), state: runner.engine().state().clone() };
+    let newer =
+        format!("pipeline leads for Lead {{\n  stage open\n  stage done success\n}}\n{PROGRAM}");
     let new = compile(&newer);
     let notes = remap::remap(&mut snapshot, &new.model, None).expect("everything maps");
     assert!(notes.is_empty());
@@ -157,7 +160,10 @@ fn a_remapped_state_keeps_its_timers_on_their_renumbered_rules() {
     let engine = crate::runtime::Engine::with_state(new.model.clone(), snapshot.state);
     let deal = crate::runtime::EntityRef::new(EntityId(0), 1);
     let stage = engine.field(deal, "stage");
-    assert_eq!(stage, Some(crate::runtime::Value::Stage(StageRef { pipeline: PipelineId(1), index: 0 })));
+    assert_eq!(
+        stage,
+        Some(crate::runtime::Value::Stage(StageRef { pipeline: PipelineId(1), index: 0 }))
+    );
 }
 
 #[test]
@@ -195,7 +201,8 @@ fn the_json_store_writes_the_document_atomically() {
     store.save_snapshot(&meta, runner.engine().state()).expect("save");
     let text = std::fs::read_to_string(&path).expect("written");
     assert_eq!(text, doc::to_text(&meta, runner.engine().state()).expect("text"));
-    let names: Vec<_> = std::fs::read_dir(dir.path()).expect("dir").filter_map(|e| e.ok()).collect();
+    let names: Vec<_> =
+        std::fs::read_dir(dir.path()).expect("dir").filter_map(|e| e.ok()).collect();
     assert_eq!(names.len(), 1, "no temporary file left");
 }
 

@@ -2,7 +2,7 @@
 //!
 //! - Every `examples/*.bp` and `graph/*.bp` (cases chosen for their labels and moves) is drawn
 //!   in both formats; the snapshots hold the output.
-//! - The DOT of each one is rendered by Graphviz (`dot -Tsvg`) when the `dot` binary is there
+//! - The DOT of each one, and of every `check/pass/*.bp`, is rendered by Graphviz (`dot -Tsvg`) when the `dot` binary is there
 //!   (CI installs the `graphviz` package); without it the test prints a note and checks nothing
 //!   more.
 //! - The Mermaid output is checked for what makes Mermaid fail: an unescaped quote or angle
@@ -51,10 +51,11 @@ fn draw(path: &Path, format: &str) -> String {
     stdout(&output)
 }
 
-/// Every program drawn by the suite: the examples, then the suite's own cases.
+/// Every program drawn by the suite: the examples, the suite's own cases, and the programs
+/// that check clean (`check/pass`).
 fn programs() -> Vec<PathBuf> {
     let mut files = Vec::new();
-    for folder in ["examples", "tests/golden/graph"] {
+    for folder in ["examples", "tests/golden/graph", "tests/golden/check/pass"] {
         let Ok(entries) = std::fs::read_dir(Path::new(ROOT).join(folder)) else { continue };
         let mut found: Vec<PathBuf> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))

@@ -28,11 +28,8 @@ fn data(name: &str) -> String {
 
 /// Runs the binary; returns (exit status, stdout, stderr).
 fn bp(args: &[&str]) -> (i32, String, String) {
-    let output: Output = Command::new(BP)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the bp binary runs");
+    let output: Output =
+        Command::new(BP).args(args).env("NO_COLOR", "1").output().expect("the bp binary runs");
     let code = output.status.code().expect("exited normally");
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     assert!(!stderr.contains("panicked"), "bp {args:?} panicked:\n{stderr}");
@@ -153,8 +150,14 @@ fn resume_skips_the_commands_already_applied() {
     assert_eq!(doc["state"]["effects"].as_array().map(Vec::len), Some(whole.lines().count()));
     // Without --resume, the same scenario runs again on the state (and fails: `clock` after
     // the state changed), keeping the state as it was.
-    let (code, out, err) =
-        bp(&["run", &data("crm.bp"), "--scenario", &data("whole.bps"), "--state", path_str(&state)]);
+    let (code, out, err) = bp(&[
+        "run",
+        &data("crm.bp"),
+        "--scenario",
+        &data("whole.bps"),
+        "--state",
+        path_str(&state),
+    ]);
     assert_eq!((code, out.as_str()), (1, ""), "{err}");
     assert!(err.contains("`clock` after a command that changed the state"), "{err}");
     assert_eq!(comparable(export(&state)), comparable(doc));
@@ -205,9 +208,10 @@ impl Prng {
 }
 
 fn applied(doc: &Value) -> u64 {
-    doc["scenarios"].as_object().and_then(|s| s.values().next()).map_or(0, |p| {
-        p["applied"].as_u64().expect("applied")
-    })
+    doc["scenarios"]
+        .as_object()
+        .and_then(|s| s.values().next())
+        .map_or(0, |p| p["applied"].as_u64().expect("applied"))
 }
 
 fn killed_runs_resume_to_the_uninterrupted_state(ext: &str, iterations: usize) {
@@ -231,7 +235,8 @@ fn killed_runs_resume_to_the_uninterrupted_state(ext: &str, iterations: usize) {
     };
 
     let reference = dir.path().join(format!("reference.{ext}"));
-    let (code, _, err) = bp(&args(&reference, false).iter().map(String::as_str).collect::<Vec<_>>());
+    let (code, _, err) =
+        bp(&args(&reference, false).iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(code, 0, "{err}");
     let expected = export(&reference);
 
@@ -313,9 +318,11 @@ fn bad_files(dir: &Path) -> Vec<(String, PathBuf)> {
         ("another_document.json", b"{\"name\": \"package\", \"version\": 1}\n".to_vec()),
         ("invalid_utf8.json", vec![b'{', 0xff, 0xfe, b'}']),
     ];
-    let wrong_version = String::from_utf8(json.clone())
-        .expect("utf-8")
-        .replacen("\"version\": 1,", "\"version\": 99,", 1);
+    let wrong_version = String::from_utf8(json.clone()).expect("utf-8").replacen(
+        "\"version\": 1,",
+        "\"version\": 99,",
+        1,
+    );
     cases.push(("wrong_version.json", wrong_version.into_bytes()));
     let mut out: Vec<(String, PathBuf)> = cases
         .into_iter()
@@ -397,7 +404,10 @@ fn bad_state_files_are_refused_and_left_untouched() {
     }
     let mut settings = insta_settings(dir.path());
     // The sizes depend on the schema, not on the behaviour.
-    settings.add_filter(r"\(\d+ bytes; its header says \d+ bytes\)", "(N bytes; its header says M bytes)");
+    settings.add_filter(
+        r"\(\d+ bytes; its header says \d+ bytes\)",
+        "(N bytes; its header says M bytes)",
+    );
     settings.bind(|| insta::assert_snapshot!("state@bad_files", report));
 }
 
@@ -423,14 +433,8 @@ fn an_unreadable_state_file_is_refused() {
 
 #[test]
 fn a_state_path_must_end_in_db_or_json() {
-    let (code, _, err) = bp(&[
-        "run",
-        &data("crm.bp"),
-        "--scenario",
-        &data("first.bps"),
-        "--state",
-        "crm.sqlite",
-    ]);
+    let (code, _, err) =
+        bp(&["run", &data("crm.bp"), "--scenario", &data("first.bps"), "--state", "crm.sqlite"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("must end in `.db` (SQLite) or `.json` (JSON)"), "{err}");
 }
@@ -450,7 +454,11 @@ fn a_locked_sqlite_state_is_refused() {
 // -- another program version ---------------------------------------------------------------
 
 /// Runs `second_v2.bps` with `program` on a copy of the state `first.bps` left.
-fn migrate_case(dir: &Path, program: &str, migrate: Option<&str>) -> (i32, String, String, PathBuf) {
+fn migrate_case(
+    dir: &Path,
+    program: &str,
+    migrate: Option<&str>,
+) -> (i32, String, String, PathBuf) {
     let name = format!("{program}-{}.db", migrate.unwrap_or("none"));
     let state = dir.join(name);
     run_ok("crm.bp", "first.bps", &["--state", path_str(&state)]);
@@ -652,4 +660,43 @@ fn every_conformance_case_survives_a_reload_halfway() {
         checked += 1;
     }
     assert!(checked > 50, "only {checked} cases checked");
+}
+
+#[test]
+fn a_failed_command_keeps_the_commands_before_it() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    for ext in ["db", "json"] {
+        let state = dir.path().join(format!("crm.{ext}"));
+        let args = |resume: bool| {
+            let mut args = vec![
+                "run".to_string(),
+                data("crm.bp"),
+                "--scenario".into(),
+                data("fails_halfway.bps"),
+                "--state".into(),
+                path_str(&state).into(),
+                "--format".into(),
+                "json".into(),
+            ];
+            if resume {
+                args.push("--resume".into());
+            }
+            args
+        };
+        let strs = |v: &[String]| v.iter().map(String::clone).collect::<Vec<_>>();
+        let first = strs(&args(false));
+        let (code, out, err) = bp(&first.iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!(code, 1, "{err}");
+        assert!(err.contains("expect failed"), "{err}");
+        let doc = export(&state);
+        assert_eq!(applied(&doc), 5, "the five commands before the failed expect");
+        let effects = doc["state"]["effects"].as_array().map_or(0, Vec::len);
+        assert_eq!(effects, out.lines().count(), "every printed effect is in the state");
+        assert!(doc["aliases"]["d1"] == "deal:1");
+        // Resuming starts at the failed line, which fails again; nothing is applied twice.
+        let again = strs(&args(true));
+        let (code, out, _) = bp(&again.iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!((code, out.as_str()), (1, ""));
+        assert_eq!(export(&state), doc);
+    }
 }
