@@ -29,8 +29,8 @@ use rust_decimal::Decimal;
 
 use crate::model::{PipelineId, StageRef};
 use crate::runtime::effects::CauseKind;
-use crate::runtime::{Engine, EntityRef, Value};
 use crate::runtime::{EffectKind, UserSpec};
+use crate::runtime::{Engine, EntityRef, Value};
 use crate::store::{Meta, Store, Symbols};
 
 /// The program every run compiles.
@@ -290,7 +290,9 @@ impl Driver {
     fn after_command(&mut self) -> Result<(), Failure> {
         self.count_new();
         if let Some(store) = self.store.as_deref_mut() {
-            store.save_command(&self.meta, self.engine.state()).map_err(|e| Failure::Store(e.to_string()))?;
+            store
+                .save_command(&self.meta, self.engine.state())
+                .map_err(|e| Failure::Store(e.to_string()))?;
         }
         Ok(())
     }

@@ -53,7 +53,8 @@ pub fn template(n: u64) -> Result<Measured, String> {
         .map_err(|_| "the template does not check".to_string())?;
 
     let mut engine = Engine::new(model.clone());
-    let user = UserSpec { id: "rep".to_string(), name: "Robin Rep".to_string(), ..UserSpec::default() };
+    let user =
+        UserSpec { id: "rep".to_string(), name: "Robin Rep".to_string(), ..UserSpec::default() };
     engine.add_user(user).map_err(|e| e.message)?;
     let mut fields = IndexMap::new();
     fields.insert("title".to_string(), Value::Text("Deal 42".to_string()));

@@ -218,7 +218,11 @@ mod tests {
         let cli = crate::cli::Cli::try_parse_from(argv).expect("valid arguments");
         let (mut out, mut err) = (Vec::new(), Vec::new());
         let status = cli.command.run(&mut out, &mut err);
-        (status, String::from_utf8_lossy(&out).into_owned(), String::from_utf8_lossy(&err).into_owned())
+        (
+            status,
+            String::from_utf8_lossy(&out).into_owned(),
+            String::from_utf8_lossy(&err).into_owned(),
+        )
     }
 
     fn keys(value: &Value) -> Vec<&str> {
@@ -274,7 +278,10 @@ mod tests {
                 run_line(&["bench", "deals", "--n", "40", "--state", &path_text]);
             assert_eq!(status, SUCCESS, "{name}: {err}");
             let value: Value = serde_json::from_str(&out).expect("one json line");
-            assert_eq!((value["timers_fired"].as_u64(), value["timers_cancelled"].as_u64()), (Some(20), Some(20)));
+            assert_eq!(
+                (value["timers_fired"].as_u64(), value["timers_cancelled"].as_u64()),
+                (Some(20), Some(20))
+            );
             assert!(path.exists(), "{name}");
             // A second run refuses to overwrite the state (exit 2).
             let (status, out, err) =
@@ -297,7 +304,10 @@ mod tests {
             let (status, out, err) = run_line(&["bench", kind, "--n", "200"]);
             assert_eq!(status, SUCCESS, "{kind}: {err}");
             let value: Value = serde_json::from_str(&out).expect("one json line");
-            assert_eq!(keys(&value), ["bench", "n", "seconds", "ns_per_op", "ops_per_s", "checksum"]);
+            assert_eq!(
+                keys(&value),
+                ["bench", "n", "seconds", "ns_per_op", "ops_per_s", "checksum"]
+            );
             assert_eq!(value["bench"], kind);
             assert_eq!(value["n"], 200);
             assert!(value["checksum"].as_u64().is_some_and(|c| c > 0), "{kind}");

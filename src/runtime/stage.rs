@@ -323,7 +323,11 @@ impl Engine {
     /// `calendar::add_calendar` when the clock's timezone is UTC, where a day is always 24
     /// hours: plain millisecond arithmetic, `None` (use `add_calendar`) in any other timezone
     /// or when the result or the intermediate moment after the days leaves chrono's range.
-    fn add_elapsed_utc(&self, now: chrono::DateTime<chrono::Utc>, d: &crate::ast::Duration) -> Option<Millis> {
+    fn add_elapsed_utc(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        d: &crate::ast::Duration,
+    ) -> Option<Millis> {
         if self.tz != chrono_tz::Tz::UTC {
             return None;
         }

@@ -422,14 +422,10 @@ fn open_writer(path: &Path) -> rusqlite::Result<Connection> {
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
-    if let Ok(v) = std::env::var("BP_PAGE_SIZE") {
-        conn.pragma_update(None, "page_size", v.parse::<i64>().unwrap_or(4096))?;
-    }
     conn.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
-    let pages = std::env::var("BP_WAL_CHECKPOINT").ok().and_then(|v| v.parse().ok());
-    conn.pragma_update(None, "wal_autocheckpoint", pages.unwrap_or(WAL_AUTOCHECKPOINT))?;
+    conn.pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT)?;
     // Take the lock now: a second bp on the same file fails here, before doing anything.
     conn.execute_batch("BEGIN EXCLUSIVE; COMMIT;")?;
     Ok(conn)

@@ -36,6 +36,10 @@ fn bp(args: &[&str]) -> (i32, String, String) {
     (code, String::from_utf8_lossy(&output.stdout).into_owned(), stderr)
 }
 
+fn bp_owned(args: &[String]) -> (i32, String, String) {
+    bp(&args.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
 /// `bp run crm.bp --scenario S --format json [extra…]`, which must succeed; its stdout.
 fn run_ok(program: &str, scenario: &str, extra: &[&str]) -> String {
     let (program, scenario) = (data(program), data(scenario));
@@ -235,8 +239,7 @@ fn killed_runs_resume_to_the_uninterrupted_state(ext: &str, iterations: usize) {
     };
 
     let reference = dir.path().join(format!("reference.{ext}"));
-    let (code, _, err) =
-        bp(&args(&reference, false).iter().map(String::as_str).collect::<Vec<_>>());
+    let (code, _, err) = bp_owned(&args(&reference, false));
     assert_eq!(code, 0, "{err}");
     let expected = export(&reference);
 
@@ -266,7 +269,7 @@ fn killed_runs_resume_to_the_uninterrupted_state(ext: &str, iterations: usize) {
         let last_seq = doc["state"]["last_seq"].as_u64().expect("last_seq");
         assert_eq!(effects.len() as u64, last_seq, "the effect log matches its seq");
     }
-    let (code, _, err) = bp(&args(&state, true).iter().map(String::as_str).collect::<Vec<_>>());
+    let (code, _, err) = bp_owned(&args(&state, true));
     assert_eq!(code, 0, "{err}");
     let finished = export(&state);
     assert_eq!(finished["state"]["effects"], expected["state"]["effects"], "same effect log");
@@ -683,9 +686,7 @@ fn a_failed_command_keeps_the_commands_before_it() {
             }
             args
         };
-        let strs = |v: &[String]| v.iter().map(String::clone).collect::<Vec<_>>();
-        let first = strs(&args(false));
-        let (code, out, err) = bp(&first.iter().map(String::as_str).collect::<Vec<_>>());
+        let (code, out, err) = bp_owned(&args(false));
         assert_eq!(code, 1, "{err}");
         assert!(err.contains("expect failed"), "{err}");
         let doc = export(&state);
@@ -694,8 +695,7 @@ fn a_failed_command_keeps_the_commands_before_it() {
         assert_eq!(effects, out.lines().count(), "every printed effect is in the state");
         assert!(doc["aliases"]["d1"] == "deal:1");
         // Resuming starts at the failed line, which fails again; nothing is applied twice.
-        let again = strs(&args(true));
-        let (code, out, _) = bp(&again.iter().map(String::as_str).collect::<Vec<_>>());
+        let (code, out, _) = bp_owned(&args(true));
         assert_eq!((code, out.as_str()), (1, ""));
         assert_eq!(export(&state), doc);
     }
