@@ -99,6 +99,8 @@ pub struct Engine {
     kinds: Vec<fields::KindInfo>,
     /// Per `EntityId`: every field's position by name (a cheaper lookup than the model's map).
     field_index: Vec<fields::FieldIndex>,
+    /// The position in `state.users` of the user looked up last (most lookups repeat it).
+    last_user: std::cell::Cell<Option<usize>>,
     /// Per `ActionId`: its implementation (SPEC §3.7: bound by the action's words).
     actions: Vec<Option<actions::ActionFn>>,
     /// Where the source files are, for `why` (optional).
@@ -138,6 +140,7 @@ impl Engine {
             tz,
             kinds,
             field_index,
+            last_user: std::cell::Cell::new(None),
             actions,
             sources: None,
             origin: None,

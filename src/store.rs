@@ -9,7 +9,7 @@
 //! - `memory::MemoryStore` — the default: keeps the last snapshot in memory;
 //! - `json::JsonStore` (`PATH.json`) — one readable, pretty JSON document, rewritten
 //!   atomically (temporary file, fsync, rename, fsync of the directory) by `save_snapshot`;
-//!   `save_command` only notes the state is dirty;
+//!   `save_command` writes nothing;
 //! - `sqlite::SqliteStore` (`PATH.db`) — SQLite in WAL mode, one transaction per command,
 //!   which writes only what the command changed (new effects, changed rows and jobs …).
 //!

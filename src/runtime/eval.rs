@@ -57,10 +57,14 @@ impl Engine {
                 v => v,
             },
             ExprKind::Now => Value::DateTime(self.state.clock.now),
-            ExprKind::Field(base, name) => {
-                let base = self.eval_depth(ctx, base, depth)?;
-                self.field_of(&base, name)?
-            }
+            ExprKind::Field(base, name) => match self.item_field_ref(ctx, base) {
+                // `deal.responsible.name`: the base read in place, not copied.
+                Some(v @ (Value::User(_) | Value::Entity(_))) => self.field_of(v, name)?,
+                _ => {
+                    let base = self.eval_depth(ctx, base, depth)?;
+                    self.field_of(&base, name)?
+                }
+            },
             ExprKind::List(items) => Value::List(
                 items.iter().map(|i| self.eval_depth(ctx, i, depth)).collect::<RtResult<_>>()?,
             ),
@@ -70,7 +74,7 @@ impl Engine {
             }
             ExprKind::Binary(op, left, right) => self.binary(ctx, *op, left, right, depth)?,
             ExprKind::Template(parts) => {
-                let mut out = String::new();
+                let mut out = String::with_capacity(template_capacity(parts));
                 for part in parts {
                     match part {
                         TemplatePart::Text(t) => out.push_str(t),
@@ -96,19 +100,27 @@ impl Engine {
     /// from the row without copying the value; false (nothing written) for any other part,
     /// which the caller evaluates. Renders exactly what evaluating the part would.
     fn render_item_field(&self, ctx: &Ctx, x: &Expr, out: &mut String) -> bool {
-        let ExprKind::Field(base, name) = &x.kind else { return false };
-        let (ExprKind::Item, Some(item)) = (&base.kind, ctx.item) else { return false };
-        let Some(row) = self.state.live(item) else { return false };
-        let Some(pos) = self.field_index_of(item.entity, name) else { return false };
-        if Some(pos) == self.kind_info(item.entity).id {
-            return false;
-        }
-        match (x.ty.base(), row.fields.get(pos)) {
-            (_, None) => {}
+        match (x.ty.base(), self.item_field_ref(ctx, x)) {
+            (_, None) => return false,
             (Type::Money, Some(Value::Number(d))) => super::value::push_money(out, *d),
             (_, Some(v)) => self.render_into(out, v),
         }
         true
+    }
+
+    /// The stored value of `x` when it is a field of the live item (`deal.title`), borrowed
+    /// from the row; `None` when `x` is anything else (or the computed `id`), to be evaluated.
+    /// A missing position reads as `Value::None`, as `field_at` does.
+    fn item_field_ref(&self, ctx: &Ctx, x: &Expr) -> Option<&Value> {
+        static MISSING: Value = Value::None;
+        let ExprKind::Field(base, name) = &x.kind else { return None };
+        let (ExprKind::Item, Some(item)) = (&base.kind, ctx.item) else { return None };
+        let row = self.state.live(item)?;
+        let pos = self.field_index_of(item.entity, name)?;
+        if Some(pos) == self.kind_info(item.entity).id {
+            return None;
+        }
+        Some(row.fields.get(pos).unwrap_or(&MISSING))
     }
 
     pub(crate) fn literal(&self, lit: &Literal) -> Value {
@@ -191,7 +203,7 @@ impl Engine {
 
     /// An attribute of a user; an unknown user reads as missing.
     pub(crate) fn user_field(&self, id: &str, name: &str) -> Value {
-        let Some(u) = self.state.users.get(id) else { return Value::None };
+        let Some(u) = self.user(id) else { return Value::None };
         let text = |t: &Option<String>| t.clone().map_or(Value::None, Value::Text);
         match name {
             "id" => Value::Text(id.to_string()),
@@ -332,7 +344,7 @@ impl Engine {
             Value::Duration(d) => out.push_str(&duration_text(d)),
             Value::Date(d) => out.push_str(&d.format("%Y-%m-%d").to_string()),
             Value::DateTime(t) => out.push_str(&datetime_text(*t, self.tz)),
-            Value::User(u) => match self.state.users.get(u.as_str()) {
+            Value::User(u) => match self.user(u.as_str()) {
                 Some(user) => out.push_str(&user.name),
                 None => out.push_str(u),
             },
@@ -387,6 +399,17 @@ impl Engine {
         }
         out.push_str(&r.id(&self.model));
     }
+}
+
+/// A first guess at the length of a rendered template: its texts and 16 bytes per part.
+fn template_capacity(parts: &[TemplatePart]) -> usize {
+    parts
+        .iter()
+        .map(|p| match p {
+            TemplatePart::Text(t) => t.len(),
+            TemplatePart::Expr(_) => 16,
+        })
+        .sum()
 }
 
 fn negate(d: &Duration) -> Duration {

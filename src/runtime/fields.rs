@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use super::effects::{EffectKind, FieldInfo};
 use super::exec::{RtError, RtResult};
+use super::state::UserRow;
 use super::value::{EntityRef, Value};
 use super::Engine;
 use crate::model::{EntityId, Model, StageRef};
@@ -128,9 +129,25 @@ impl Engine {
     // -----------------------------------------------------------------------------------------
     // Users
 
+    /// The user `id`, if it exists. The position of the last user found is remembered: the
+    /// same responsible or supervisor is looked up again and again, and comparing an id is
+    /// cheaper than hashing it.
+    pub(crate) fn user(&self, id: &str) -> Option<&UserRow> {
+        if let Some(i) = self.last_user.get() {
+            if let Some((key, row)) = self.state.users.get_index(i) {
+                if key == id {
+                    return Some(row);
+                }
+            }
+        }
+        let (i, _, row) = self.state.users.get_full(id)?;
+        self.last_user.set(Some(i));
+        Some(row)
+    }
+
     /// The shared id of a user (`Arc` from the users table, or a new one for an unknown id).
     pub(crate) fn user_arc(&self, id: &str) -> Arc<str> {
-        match self.state.users.get(id) {
+        match self.user(id) {
             Some(u) => u.id.clone(),
             None => Arc::from(id),
         }
@@ -138,7 +155,7 @@ impl Engine {
 
     /// A user that must exist.
     pub(crate) fn existing_user(&self, id: &str) -> RtResult<Arc<str>> {
-        match self.state.users.get(id) {
+        match self.user(id) {
             Some(u) => Ok(u.id.clone()),
             None => Err(RtError::new(format!("user `{id}` does not exist"))),
         }

@@ -198,6 +198,22 @@ pub fn money_text(d: Decimal) -> String {
 /// Appends [`money_text`] to `out`: digits written directly when the amount has fewer than
 /// 19 digits, `Decimal`'s own formatting otherwise.
 pub fn push_money(out: &mut String, d: Decimal) {
+    // Two decimals or fewer: exact cents, no rounding (the common case, cheap).
+    if d.scale() <= 2 {
+        let factor: i128 = if d.scale() == 2 {
+            1
+        } else if d.scale() == 1 {
+            10
+        } else {
+            100
+        };
+        if let Some(cents) = d.mantissa().checked_mul(factor) {
+            if let Ok(abs) = u64::try_from(cents.unsigned_abs()) {
+                push_cents(out, cents < 0, abs);
+                return;
+            }
+        }
+    }
     let mut m = round_money(d);
     m.rescale(2);
     if m.is_zero() {
@@ -206,21 +222,24 @@ pub fn push_money(out: &mut String, d: Decimal) {
     }
     let cents = m.mantissa();
     match u64::try_from(cents.unsigned_abs()) {
-        Ok(abs) if m.scale() == 2 => {
-            if cents < 0 {
-                out.push('-');
-            }
-            push_u64(out, abs / 100);
-            let frac = (abs % 100) as u8;
-            out.push('.');
-            out.push(char::from(b'0' + frac / 10));
-            out.push(char::from(b'0' + frac % 10));
-        }
+        Ok(abs) if m.scale() == 2 => push_cents(out, cents < 0, abs),
         _ => {
             use std::fmt::Write;
             let _ = write!(out, "{m}");
         }
     }
+}
+
+/// Appends `abs` cents as `12.34` (`0.00` for zero, never `-0.00`).
+fn push_cents(out: &mut String, negative: bool, abs: u64) {
+    if negative && abs != 0 {
+        out.push('-');
+    }
+    push_u64(out, abs / 100);
+    let frac = (abs % 100) as u8;
+    out.push('.');
+    out.push(char::from(b'0' + frac / 10));
+    out.push(char::from(b'0' + frac % 10));
 }
 
 /// Appends the decimal digits of `n`.
@@ -381,6 +400,37 @@ mod tests {
         for (input, expected) in cases {
             let d: Decimal = input.parse().unwrap();
             assert_eq!(money_text(d), expected);
+        }
+    }
+
+    #[test]
+    fn money_digits_are_those_of_decimal_formatting() {
+        // The direct digit writing of `push_money` against `Decimal`'s own formatting.
+        let reference = |d: Decimal| {
+            let mut m = round_money(d);
+            m.rescale(2);
+            if m.is_zero() {
+                m = Decimal::new(0, 2);
+            }
+            m.to_string()
+        };
+        let mut samples = vec![
+            Decimal::MAX,
+            Decimal::MIN,
+            Decimal::new(-5, 3),
+            Decimal::new(5, 3),
+            Decimal::new(-4, 3),
+            Decimal::new(i64::MAX, 0),
+            Decimal::new(i64::MIN, 2),
+            Decimal::new(123_456_789, 5),
+        ];
+        for scale in 0..6 {
+            for m in [-100_001i64, -1000, -99, -1, 0, 1, 7, 42, 99, 100, 101, 1995, 123_456] {
+                samples.push(Decimal::new(m, scale));
+            }
+        }
+        for d in samples {
+            assert_eq!(money_text(d), reference(d), "{d:?}");
         }
     }
 

@@ -273,6 +273,12 @@ fn the_terminal_completes_stage_names_and_recalls_history() -> Result<(), rexpec
         rexpect::session::spawn_command(command, Some(20_000))
     };
     const UP: &str = "\x1b[A";
+    // A new prompt follows the newline that ends the previous input; redraws of the line
+    // being edited start with `\r`, never a newline. Waiting for it before typing matters:
+    // rustyline drops what it has read past the end of an input.
+    fn prompt(repl: &mut rexpect::session::PtySession) -> Result<(), rexpect::error::Error> {
+        repl.exp_regex("\n[^\n]*bp> ").map(|_| ())
+    }
     // Keys are written at once (rexpect buffers `send` until a flush).
     fn keys(
         repl: &mut rexpect::session::PtySession,
@@ -284,42 +290,39 @@ fn the_terminal_completes_stage_names_and_recalls_history() -> Result<(), rexpec
 
     let mut repl = spawn()?;
     repl.exp_string("bp repl: examples/employee_control.bp")?;
-    repl.exp_string("bp> ")?;
+    prompt(&mut repl)?;
     repl.send_line("user alice \"Alice Martin\"")?;
-    repl.exp_string("bp> ")?;
+    prompt(&mut repl)?;
     repl.send_line("create deal d1 { title: \"Boiler\", responsible: @alice }")?;
     repl.exp_string("entity_created title=\"Boiler\"")?;
-    repl.exp_string("bp> ")?;
+    prompt(&mut repl)?;
     // Tab completes `disc` to the only stage that starts so; Enter does not take the hint.
     keys(&mut repl, "move d1 to disc")?;
     keys(&mut repl, "\t")?;
     keys(&mut repl, "\r")?;
     repl.exp_string("stage from=\"new\" to=\"discussion\"")?;
-    repl.exp_string("bp> ")?;
+    prompt(&mut repl)?;
     repl.send_line("d1.amount + 7")?;
     repl.exp_string("7.00 : Money")?;
-    repl.exp_string("bp> ")?;
+    prompt(&mut repl)?;
     // History recall: Up brings the last input back.
     keys(&mut repl, UP)?;
     keys(&mut repl, "\r")?;
     repl.exp_string("7.00 : Money")?;
-    repl.exp_string("bp> ")?;
+    prompt(&mut repl)?;
     // An open `{` continues on the next line with the continuation prompt.
     repl.send_line("create contact c1 {")?;
     repl.exp_string("... ")?;
     repl.send_line("name: \"Jean Petit\" }")?;
     repl.exp_string("entity_created title=\"Jean Petit\"")?;
-    repl.exp_string("bp> ")?;
-    // Ctrl-C cancels the line being typed; the session goes on. (rustyline drops what it has
-    // read past a Ctrl-C, so the next line is sent only once the new prompt is out: the line
-    // is fully echoed before Ctrl-C, and the next `bp> ` is the new prompt.)
+    prompt(&mut repl)?;
+    // Ctrl-C cancels the line being typed; the session goes on.
     keys(&mut repl, "nonsense words")?;
-    repl.exp_string("words")?;
     repl.send_control('c')?;
-    repl.exp_string("bp> ")?;
+    prompt(&mut repl)?;
     repl.send_line("d1.title")?;
     repl.exp_string("\"Boiler\" : Text")?;
-    repl.exp_string("bp> ")?;
+    prompt(&mut repl)?;
     repl.send_control('d')?;
     repl.exp_eof()?;
 
@@ -329,11 +332,11 @@ fn the_terminal_completes_stage_names_and_recalls_history() -> Result<(), rexpec
 
     // A new session recalls the previous session's last input.
     let mut again = spawn()?;
-    again.exp_string("bp> ")?;
+    prompt(&mut again)?;
     keys(&mut again, UP)?;
     keys(&mut again, "\r")?;
     again.exp_string("unknown name `d1`")?;
-    again.exp_string("bp> ")?;
+    prompt(&mut again)?;
     again.send_line(":quit")?;
     again.exp_eof()?;
     Ok(())
