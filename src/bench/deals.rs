@@ -166,7 +166,7 @@ pub fn run(options: Options, store: Option<Box<dyn Store>>) -> Result<Report, Fa
             driver.advance(at)?;
             let fields = deal_fields(next);
             let r = driver.command(|e| e.create(deal, fields, Some(pipeline), None))?;
-            if next % 2 == 0 {
+            if next.is_multiple_of(2) {
                 moves.push_back((at + options.move_after_ms, r));
             }
             next += 1;
